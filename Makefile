@@ -1,0 +1,45 @@
+# gancourse — two commands: `make lab` (set up and open the course) and `make test` (run every check).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+ARGS ?=
+BIN := $(VENV)/bin
+# The environment is rebuilt only when the lock, the project metadata or the checkout path change.
+STAMP := $(VENV)/.stamp-$(shell cat requirements-lock.txt pyproject.toml | sha256sum | cut -c1-12)-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)
+# Offline data: the MNIST test split beside the repo (../shared/data) unless GANCOURSE_DATA is set.
+SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
+export GANCOURSE_DATA ?= $(if $(wildcard $(SHARED_DATA)/MNIST),$(SHARED_DATA),)
+export MPLBACKEND ?= agg
+NBTEST := build/nbtest
+
+.PHONY: lab test unit notebooks env clean slides
+
+env: $(STAMP)
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
+	$(BIN)/python -m ipykernel install --user --name gancourse --display-name "Python (gancourse)" >/dev/null
+	@rm -f $(VENV)/.stamp-* && touch $@
+	@echo "environment ready: $(VENV)"
+
+lab: $(STAMP)
+	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+
+# Unit tests, notebook structure checks, and every notebook executed once with FAST parameters.
+test: $(STAMP)
+	rm -rf $(NBTEST)
+	$(BIN)/python tools/prepare_notebooks.py $(NBTEST)
+	GANCOURSE_FAST=1 $(BIN)/python -m pytest -n 2 --dist loadscope -q -p no:cacheprovider \
+		--nbval-lax --nbval-current-env tests $(NBTEST)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests
+
+# Execute every notebook with its default parameters and store the outputs in place.
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py $(NB)
+
+clean:
+	rm -rf build .pytest_cache

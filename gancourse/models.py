@@ -1,0 +1,212 @@
+"""Generators and discriminators: MLPs for any shape, DCGANs for 1×28×28 and 3×32×32 images.
+
+Every generator maps noise ``z`` of shape (N, latent_dim) to samples; every discriminator maps
+samples to one raw score (a logit, or a critic value for WGAN) per sample, shape (N,).  Passing
+``num_classes`` makes a model class-conditional (CGAN, :cite:`mirza2014cgan`): the one-hot label is
+concatenated to ``z`` in the generator and to the input of the discriminator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+__all__ = [
+    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "dcgan_init_", "count_parameters",
+]
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def dcgan_init_(model: nn.Module) -> nn.Module:
+    """DCGAN initialisation (:cite:`radford2016dcgan`): weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02)."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            # spectral-norm parametrisation keeps the raw weight in `original`
+            weight = module.parametrizations.weight.original if hasattr(module, "parametrizations") else module.weight
+            nn.init.normal_(weight, 0.0, 0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.normal_(module.weight, 1.0, 0.02)
+            nn.init.zeros_(module.bias)
+    return model
+
+
+def _maybe_sn(layer: nn.Module, use: bool) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(layer) if use else layer
+
+
+class _Conditional(nn.Module):
+    """Shared input checks and label handling for all models."""
+
+    num_classes: int | None
+
+    def _one_hot(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor | None:
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(f"this {what} is unconditional (num_classes=None) but labels were given")
+            return None
+        if labels is None:
+            raise ValueError(f"this {what} is conditional on {self.num_classes} classes: pass labels of shape ({n},)")
+        if labels.shape != (n,) or labels.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"labels must be an integer tensor of shape ({n},), got {tuple(labels.shape)} {labels.dtype}")
+        if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(f"labels must lie in 0..{self.num_classes - 1}, got {labels.min().item()}..{labels.max().item()}")
+        return F.one_hot(labels.long(), self.num_classes).float()
+
+    def _check_noise(self, z: torch.Tensor) -> torch.Tensor:
+        # The DCGAN tutorial feeds (N, latent, 1, 1); accept that too, nothing else.
+        if z.ndim == 4 and z.shape[2:] == (1, 1):
+            z = z.flatten(1)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"expected noise of shape (N, {self.latent_dim}) or (N, {self.latent_dim}, 1, 1), got {tuple(z.shape)}"
+            )
+        return z
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.ndim != 1 + len(self.input_shape) or tuple(x.shape[1:]) != tuple(self.input_shape):
+            raise ValueError(f"expected input of shape (N, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
+
+
+class MLPGenerator(_Conditional):
+    """z → hidden layers (ReLU) → sample of ``output_shape``; Tanh output for images in [-1, 1]."""
+
+    def __init__(self, latent_dim: int, output_shape, hidden=(256, 256), *, tanh_output: bool = True,
+                 num_classes: int | None = None, batch_norm: bool = False):
+        super().__init__()
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.output_shape = tuple([output_shape] if isinstance(output_shape, int) else output_shape)
+        layers, width = [], latent_dim + (num_classes or 0)
+        for h in hidden:
+            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batch_norm else []) + [nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, math.prod(self.output_shape)))
+        if tanh_output:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        z = self._check_noise(z)
+        onehot = self._one_hot(labels, len(z), "generator")
+        if onehot is not None:
+            z = torch.cat([z, onehot], dim=1)
+        return self.net(z).view(len(z), *self.output_shape)
+
+
+class MLPDiscriminator(_Conditional):
+    """sample → hidden layers (LeakyReLU 0.2) → one logit; no Sigmoid, the loss applies it stably."""
+
+    def __init__(self, input_shape, hidden=(256, 256), *, num_classes: int | None = None,
+                 spectral_norm: bool = False, minibatch_std: bool = False):
+        super().__init__()
+        self.input_shape = tuple([input_shape] if isinstance(input_shape, int) else input_shape)
+        self.num_classes, self.minibatch_std = num_classes, minibatch_std
+        layers, width = [], math.prod(self.input_shape) + (num_classes or 0)
+        for i, h in enumerate(hidden):
+            # minibatch std (ProGAN, :cite:`karras2018progressive`) lets D see the batch's spread
+            extra = 1 if (minibatch_std and i == len(hidden) - 1) else 0
+            layers.append(_maybe_sn(nn.Linear(width + extra, h), spectral_norm))
+            width = h
+        self.hidden = nn.ModuleList(layers)
+        self.out = _maybe_sn(nn.Linear(width, 1), spectral_norm)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_input(x)
+        h = x.flatten(1)
+        onehot = self._one_hot(labels, len(x), "discriminator")
+        if onehot is not None:
+            h = torch.cat([h, onehot], dim=1)
+        for i, layer in enumerate(self.hidden):
+            if self.minibatch_std and i == len(self.hidden) - 1:
+                spread = h.std(dim=0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+                h = torch.cat([h, spread.expand(len(h), 1)], dim=1)
+            h = F.leaky_relu(layer(h), 0.2)
+        return self.out(h).squeeze(1)
+
+
+_SIZES = (28, 32)
+
+
+def _check_image_args(channels: int, image_size: int) -> None:
+    if image_size not in _SIZES:
+        raise ValueError(f"DCGAN models here are built for image_size in {_SIZES} (1×28×28 MNIST, 3×32×32 CIFAR-10), got {image_size}")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
+
+
+class DCGANGenerator(_Conditional):
+    """DCGAN generator: z → ConvTranspose2d up-sampling with BatchNorm + ReLU → Tanh image.
+
+    28×28: z → 7×7 → 14×14 → 28×28;  32×32: z → 4×4 → 8×8 → 16×16 → 32×32.
+    """
+
+    def __init__(self, latent_dim: int = 64, channels: int = 1, image_size: int = 28, width: int = 64,
+                 *, num_classes: int | None = None):
+        super().__init__()
+        _check_image_args(channels, image_size)
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.output_shape = (channels, image_size, image_size)
+        in_dim = latent_dim + (num_classes or 0)
+
+        def up(cin, cout):  # doubles height and width
+            return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+
+        if image_size == 28:
+            layers = [nn.ConvTranspose2d(in_dim, 2 * width, 7, 1, 0, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(True),
+                      *up(2 * width, width), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
+        else:
+            layers = [nn.ConvTranspose2d(in_dim, 4 * width, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * width), nn.ReLU(True),
+                      *up(4 * width, 2 * width), *up(2 * width, width), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
+        self.net = nn.Sequential(*layers, nn.Tanh())
+        dcgan_init_(self)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        z = self._check_noise(z)
+        onehot = self._one_hot(labels, len(z), "generator")
+        if onehot is not None:
+            z = torch.cat([z, onehot], dim=1)
+        return self.net(z[:, :, None, None])
+
+
+class DCGANDiscriminator(_Conditional):
+    """DCGAN discriminator: strided Conv2d + LeakyReLU(0.2) (BatchNorm inside), no pooling → one logit.
+
+    ``batch_norm=False`` is needed for WGAN-GP, whose penalty is per sample (:cite:`gulrajani2017wgangp`).
+    Conditional models get the one-hot label as extra constant input channels.
+    """
+
+    def __init__(self, channels: int = 1, image_size: int = 28, width: int = 64, *, num_classes: int | None = None,
+                 batch_norm: bool = True, spectral_norm: bool = False):
+        super().__init__()
+        _check_image_args(channels, image_size)
+        self.num_classes = num_classes
+        self.input_shape = (channels, image_size, image_size)
+
+        def down(cin, cout, norm=True):  # halves height and width
+            conv = _maybe_sn(nn.Conv2d(cin, cout, 4, 2, 1, bias=not (norm and batch_norm)), spectral_norm)
+            return [conv] + ([nn.BatchNorm2d(cout)] if norm and batch_norm else []) + [nn.LeakyReLU(0.2, True)]
+
+        cin = channels + (num_classes or 0)
+        if image_size == 28:
+            layers = [*down(cin, width, norm=False), *down(width, 2 * width), _maybe_sn(nn.Conv2d(2 * width, 1, 7, 1, 0), spectral_norm)]
+        else:
+            layers = [*down(cin, width, norm=False), *down(width, 2 * width), *down(2 * width, 4 * width),
+                      _maybe_sn(nn.Conv2d(4 * width, 1, 4, 1, 0), spectral_norm)]
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_input(x)
+        onehot = self._one_hot(labels, len(x), "discriminator")
+        if onehot is not None:
+            x = torch.cat([x, onehot[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
+        return self.net(x).flatten()

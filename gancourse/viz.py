@@ -1,0 +1,123 @@
+"""Matplotlib pictures used across the notebooks: image grids, training curves, 1-D and 2-D samples."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+
+def _axes(ax, figsize=(5, 5)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
+    """Images in [-1, 1], shape (N, C, H, W) → one H×W×C array in [0, 1] laid out by ``make_grid``."""
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    return grid.permute(1, 2, 0).numpy()
+
+
+def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, ax=None):
+    """Show a grid of images in [-1, 1]; returns the axes."""
+    ax = _axes(ax)
+    grid = image_grid(images, nrow)
+    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 or images.shape[1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_snapshots(history, every: int = 1, nrow: int = 8, max_images: int = 32, columns: int = 4):
+    """Fixed-noise samples from ``history.snapshots`` side by side: the same z over training."""
+    snaps = history.snapshots[::every]
+    if not snaps:
+        raise ValueError("this history holds no snapshots: train with GANTrainer(..., snapshot_every=N)")
+    rows = -(-len(snaps) // columns)
+    fig, axes = plt.subplots(rows, min(columns, len(snaps)), figsize=(3.2 * min(columns, len(snaps)), 3.4 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, (step, images) in zip(axes.flat, snaps):
+        show_images(images[:max_images], nrow=nrow, title=f"step {step}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, smooth: int = 1, axes=None):
+    """Losses (left) and the discriminator's view of real and fake data (right)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    steps = np.asarray(history["step"])
+
+    def curve(key):
+        values = np.asarray(history[key], dtype=float)
+        if smooth > 1 and len(values) >= smooth:
+            kernel = np.ones(smooth) / smooth
+            return steps[smooth - 1:], np.convolve(values, kernel, mode="valid")
+        return steps, values
+
+    for key, label in (("loss_d", "discriminator / critic loss"), ("loss_g", "generator loss")):
+        axes[0].plot(*curve(key), label=label)
+    axes[0].set(xlabel="generator step", ylabel="loss", title="Losses")
+    axes[0].legend()
+    probabilities = "d_accuracy" in history
+    axes[1].plot(*curve("d_real"), label="D(x), real" if probabilities else "critic score, real")
+    axes[1].plot(*curve("d_fake"), label="D(G(z)), fake" if probabilities else "critic score, fake")
+    if probabilities:
+        axes[1].axhline(0.5, color="grey", ls=":", lw=1, label="1/2 (equilibrium)")
+        axes[1].set_ylim(-0.02, 1.02)
+    axes[1].set(xlabel="generator step", title="What the discriminator says")
+    axes[1].legend()
+    return axes
+
+
+def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torch.Tensor | None = None,
+                    discriminator=None, extent: float | None = None, title: str | None = None):
+    """Real and generated 2-D points; optionally the discriminator's D(x) as a background heat map."""
+    ax = _axes(ax)
+    real, fake = np.asarray(real), np.asarray(fake)
+    if extent is None:
+        extent = float(np.abs(real).max()) * 1.3 + 0.1
+    if discriminator is not None:
+        axis = np.linspace(-extent, extent, 120)
+        xx, yy = np.meshgrid(axis, axis)
+        grid = torch.tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32)
+        device = next(discriminator.parameters()).device
+        was_training = discriminator.training
+        discriminator.eval()
+        with torch.no_grad():
+            prob = torch.sigmoid(discriminator(grid.to(device))).cpu().numpy().reshape(xx.shape)
+        discriminator.train(was_training)
+        mesh = ax.pcolormesh(xx, yy, prob, cmap="RdBu", vmin=0, vmax=1, shading="auto", alpha=0.6)
+        plt.colorbar(mesh, ax=ax, fraction=0.046, label="D(x)")
+    ax.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.4, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:orange", alpha=0.6, label="generated")
+    if modes is not None:
+        modes = np.asarray(modes)
+        ax.scatter(modes[:, 0], modes[:, 1], marker="x", c="tab:green", s=40, label="modes")
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal")
+    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_hist_1d(real: torch.Tensor, fake: torch.Tensor, ax=None, bins: int = 60, title: str | None = None,
+                 value_range: tuple[float, float] | None = None):
+    """Histograms of real and generated 1-D samples on shared bins."""
+    ax = _axes(ax, figsize=(5, 3))
+    real, fake = np.asarray(real).ravel(), np.asarray(fake).ravel()
+    lo, hi = value_range or (min(real.min(), fake.min()), max(real.max(), fake.max()))
+    edges = np.linspace(lo, hi, bins + 1)
+    ax.hist(real, bins=edges, density=True, alpha=0.5, color="black", label="real data")
+    ax.hist(fake, bins=edges, density=True, alpha=0.6, color="tab:orange", label="generated")
+    ax.set(xlabel="x", ylabel="density")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

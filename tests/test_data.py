@@ -1,0 +1,131 @@
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from gancourse import data
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def fake_mnist_test_split(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images = np.random.default_rng(0).integers(0, 256, size=(20, 28, 28))
+    images[0] = 0
+    images[1] = 255
+    _write_idx(raw / "t10k-images-idx3-ubyte.gz", images)
+    _write_idx(raw / "t10k-labels-idx1-ubyte.gz", np.arange(20) % 10)
+    return tmp_path
+
+
+def test_digits_offline_range_shape_labels(capsys):
+    d = data.load_images("digits")
+    assert d.images.shape == (1797, 1, 28, 28) and d.images.dtype == torch.float32
+    assert d.images.min() >= -1 and d.images.max() <= 1
+    assert d.images.min() == -1 and d.images.max() == 1
+    assert sorted(d.labels.unique().tolist()) == list(range(10))
+    assert "Loaded digits (all split): 1,797 images" in capsys.readouterr().out
+
+
+def test_idx_test_split_is_read_and_auto_reports_it(fake_mnist_test_split, capsys):
+    d = data.load_images("mnist", root=fake_mnist_test_split, download=False)
+    assert d.split == "test" and len(d) == 20
+    assert d.images[0].eq(-1).all() and d.images[1].eq(1).all()
+    assert d.labels.tolist() == [i % 10 for i in range(20)]
+    assert "mnist (test split): 20 images" in capsys.readouterr().out
+
+
+def test_real_shared_mnist_test_split(shared_mnist_root):
+    raw = shared_mnist_root / "MNIST" / "raw"
+    assert hashlib.md5((raw / "t10k-images-idx3-ubyte.gz").read_bytes()).hexdigest() == "9fb629c4189551a2d022fa330f9573f3"
+    d = data.load_images("mnist", root=shared_mnist_root, verbose=False)
+    assert len(d) == 10000 and d.split == "test"
+    assert torch.bincount(d.labels).tolist()[:2] == [980, 1135]  # the well-known test-split class counts
+
+
+def test_train_split_missing_offline_says_what_to_do(fake_mnist_test_split):
+    with pytest.raises(data.DatasetUnavailableError, match="split='auto'"):
+        data.load_images("mnist", split="train", root=fake_mnist_test_split, download=False)
+
+
+def test_failed_download_mentions_offline_and_digits(tmp_path, monkeypatch):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", offline)
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
+    with pytest.raises(data.DatasetUnavailableError, match="offline") as info:
+        data.load_images("fashion-mnist", root=tmp_path)
+    assert "digits" in str(info.value) and str(tmp_path) in str(info.value)
+    with pytest.raises(data.DatasetUnavailableError, match="digits"):
+        data.load_images("cifar10", root=tmp_path)
+
+
+def test_unknown_name_split_size_limit():
+    with pytest.raises(ValueError, match="valid names are .*digits.*mnist"):
+        data.load_images("imagenet")
+    with pytest.raises(ValueError, match="valid splits"):
+        data.load_images("digits", split="validation")
+    with pytest.raises(ValueError, match="image_size"):
+        data.load_images("digits", image_size=3)
+    with pytest.raises(ValueError, match="single split"):
+        data.load_images("digits", split="test")
+    with pytest.raises(ValueError, match="limit"):
+        data.load_images("digits", limit=0)
+
+
+def test_resize_and_limit_and_aliases():
+    d = data.load_images("DIGITS", image_size=32, limit=10, verbose=False)
+    assert d.images.shape == (10, 1, 32, 32) and d.images.abs().max() <= 1
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(ValueError, match="magic"):
+        data.read_idx(bad)
+    short = tmp_path / "short"
+    short.write_bytes(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + b"\x00" * 3)
+    with pytest.raises(ValueError, match="truncated"):
+        data.read_idx(short)
+
+
+def test_split_off_is_disjoint_and_seeded():
+    d = data.load_images("digits", verbose=False)
+    kept, held = d.split_off(0.2, seed=1)
+    assert len(kept) + len(held) == len(d) and len(held) == round(0.2 * len(d))
+    kept2, _ = d.split_off(0.2, seed=1)
+    assert torch.equal(kept.images, kept2.images)
+    with pytest.raises(ValueError):
+        d.split_off(1.0)
+
+
+def test_batches_cover_each_epoch_once_and_are_seeded():
+    images = torch.arange(10, dtype=torch.float32).view(10, 1)
+    labels = torch.arange(10)
+    stream = iter(data.Batches(images, labels, batch_size=5, seed=0))
+    epoch = [next(stream) for _ in range(2)]
+    assert sorted(torch.cat([x for x, _ in epoch]).flatten().tolist()) == list(range(10))
+    assert all(torch.equal(x.flatten().long(), y) for x, y in epoch)
+    again = next(iter(data.Batches(images, labels, batch_size=5, seed=0)))
+    assert torch.equal(again[0], epoch[0][0])
+
+
+def test_batches_drop_last_and_errors():
+    b = data.Batches(torch.zeros(10, 2), batch_size=4)
+    assert len(b) == 2
+    assert len(data.Batches(torch.zeros(10, 2), batch_size=4, drop_last=False)) == 3
+    with pytest.raises(ValueError, match="batch_size"):
+        data.Batches(torch.zeros(3, 2), batch_size=5)
+    with pytest.raises(ValueError, match="differ in length"):
+        data.Batches(torch.zeros(3, 2), torch.zeros(2), batch_size=1)

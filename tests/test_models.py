@@ -1,0 +1,100 @@
+import pytest
+import torch
+
+from gancourse import models
+
+
+@pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
+def test_dcgan_shapes_and_ranges(channels, size):
+    g = models.DCGANGenerator(latent_dim=16, channels=channels, image_size=size, width=8)
+    d = models.DCGANDiscriminator(channels=channels, image_size=size, width=8)
+    x = g(torch.randn(5, 16))
+    assert x.shape == (5, channels, size, size) and x.abs().max() <= 1
+    assert d(x).shape == (5,)
+    assert g(torch.randn(5, 16, 1, 1)).shape == x.shape  # the tutorial's (N, z, 1, 1) noise works too
+
+
+def test_default_dcgan_parameter_counts():
+    # the numbers COURSE.md quotes for a standard 28×28 DCGAN: G 0.53 M, D 0.14 M
+    assert models.count_parameters(models.DCGANGenerator()) == 533_889
+    assert models.count_parameters(models.DCGANDiscriminator()) == 138_689
+
+
+def test_wrong_shapes_name_the_expected_shape():
+    g = models.DCGANGenerator(latent_dim=16, width=8)
+    with pytest.raises(ValueError, match=r"\(N, 16\)"):
+        g(torch.randn(2, 16, 1, 1, 1))  # seed 002's 5-D input
+    d = models.DCGANDiscriminator(width=8)
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        d(torch.randn(2, 3, 28, 28))
+    mlp = models.MLPDiscriminator(2)
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        mlp(torch.randn(4, 3))
+
+
+def test_impossible_sizes_and_channels():
+    with pytest.raises(ValueError, match="image_size"):
+        models.DCGANGenerator(image_size=64)
+    with pytest.raises(ValueError, match="channels"):
+        models.DCGANDiscriminator(channels=2)
+
+
+def test_mlp_models_shapes_tanh_and_linear():
+    g = models.MLPGenerator(8, (1, 28, 28), hidden=(32,))
+    assert g(torch.randn(3, 8)).shape == (3, 1, 28, 28)
+    toy_g = models.MLPGenerator(2, 2, hidden=(16,), tanh_output=False)
+    assert toy_g(torch.randn(100, 2)).abs().max() > 0
+    d = models.MLPDiscriminator((1, 28, 28), hidden=(32,))
+    assert d(torch.randn(3, 1, 28, 28)).shape == (3,)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_conditional_models_use_labels(kind):
+    torch.manual_seed(0)
+    if kind == "mlp":
+        g, d = models.MLPGenerator(8, (1, 28, 28), hidden=(32,), num_classes=10), models.MLPDiscriminator((1, 28, 28), hidden=(32,), num_classes=10)
+    else:
+        g, d = models.DCGANGenerator(8, width=8, num_classes=10), models.DCGANDiscriminator(width=8, num_classes=10)
+    g.eval()
+    z = torch.randn(4, 8)
+    a, b = g(z, torch.zeros(4, dtype=torch.long)), g(z, torch.full((4,), 7))
+    assert not torch.allclose(a, b)
+    assert d(a, torch.zeros(4, dtype=torch.long)).shape == (4,)
+    with pytest.raises(ValueError, match="conditional on 10 classes"):
+        g(z)
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        g(z, torch.full((4,), 10))
+    with pytest.raises(ValueError, match="integer tensor"):
+        d(a, torch.zeros(4))
+
+
+def test_unconditional_model_rejects_labels():
+    with pytest.raises(ValueError, match="unconditional"):
+        models.MLPGenerator(4, 2, hidden=(8,))(torch.randn(2, 4), torch.zeros(2, dtype=torch.long))
+
+
+def test_dcgan_init_statistics():
+    g = models.DCGANGenerator(latent_dim=64, width=64)
+    conv = g.net[0].weight
+    assert conv.mean().abs() < 2e-3 and conv.std().item() == pytest.approx(0.02, rel=0.05)
+    bn = g.net[1].weight
+    assert bn.mean().item() == pytest.approx(1.0, abs=0.01)
+
+
+def test_spectral_norm_bounds_the_largest_singular_value():
+    d = models.MLPDiscriminator(2, hidden=(64,), spectral_norm=True)
+    for _ in range(20):  # power iteration converges while running forward passes in train mode
+        d(torch.randn(8, 2))
+    weight = d.hidden[0].weight
+    assert torch.linalg.matrix_norm(weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
+    dc = models.DCGANDiscriminator(width=8, spectral_norm=True)
+    assert dc(torch.randn(2, 1, 28, 28)).shape == (2,)
+
+
+def test_minibatch_std_changes_output_with_batch_spread():
+    torch.manual_seed(0)
+    d = models.MLPDiscriminator(2, hidden=(16, 16), minibatch_std=True)
+    x = torch.randn(8, 2)
+    same = d(torch.cat([x[:1]] * 8))[0]
+    spread = d(torch.cat([x[:1], x[1:]]))[0]
+    assert not torch.isclose(same, spread)

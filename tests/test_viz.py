@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+import torch
+
+from gancourse import models, viz
+from gancourse.training import History
+
+
+def test_image_grid_maps_minus_one_one_to_unit_range():
+    images = torch.stack([torch.full((1, 4, 4), -1.0), torch.full((1, 4, 4), 1.0)])
+    grid = viz.image_grid(images, nrow=2)
+    assert grid.shape == (8, 14, 3)  # padding 2 around 4×4 tiles, grey expanded to RGB by make_grid
+    assert grid[2, 2, 0] == 0.0 and grid[2, 8, 0] == 1.0
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        viz.image_grid(torch.zeros(4, 4))
+
+
+def test_show_images_and_snapshots():
+    ax = viz.show_images(torch.rand(6, 1, 8, 8) * 2 - 1, nrow=3, title="x")
+    assert ax.get_title() == "x" and len(ax.images) == 1
+    h = History()
+    with pytest.raises(ValueError, match="snapshot_every"):
+        viz.show_snapshots(h)
+    h.snapshots = [(0, torch.zeros(4, 1, 8, 8)), (10, torch.ones(4, 1, 8, 8))]
+    fig = viz.show_snapshots(h)
+    assert [a.get_title() for a in fig.axes if a.get_title()] == ["step 0", "step 10"]
+
+
+def test_plot_history_both_kinds():
+    h = History()
+    for i in range(10):
+        h.log(step=i + 1, loss_d=1.0, loss_g=2.0, d_real=0.6, d_fake=0.4, d_accuracy=0.5)
+    axes = viz.plot_history(h, smooth=3)
+    assert len(axes[0].lines) == 2 and axes[1].get_ylim()[1] == pytest.approx(1.02)
+    w = History()
+    for i in range(5):
+        w.log(step=i + 1, loss_d=-1.0, loss_g=1.0, d_real=3.0, d_fake=-2.0, wasserstein=5.0)
+    axes = viz.plot_history(w)
+    assert "critic" in axes[1].get_legend().get_texts()[0].get_text()
+
+
+def test_plot_samples_2d_with_discriminator_heatmap():
+    d = models.MLPDiscriminator(2, hidden=(8,))
+    ax = viz.plot_samples_2d(torch.randn(50, 2), torch.randn(50, 2), modes=torch.zeros(1, 2), discriminator=d, title="t")
+    assert ax.get_title() == "t" and len(ax.collections) >= 3
+
+
+def test_plot_hist_1d():
+    ax = viz.plot_hist_1d(np.random.randn(100), np.random.randn(100) + 1, bins=10)
+    assert len(ax.patches) == 20

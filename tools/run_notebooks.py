@@ -1,0 +1,61 @@
+"""Execute notebooks with their default parameters (papermill) and store clean outputs in place.
+
+    python tools/run_notebooks.py            # every notebooks/NN_*.ipynb
+    python tools/run_notebooks.py 03 04      # only these numbers
+
+After execution the notebook is cleaned for diffs: no widget state, no widget-view outputs
+(their text fallback stays), no papermill timing metadata, and execution counts renumbered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def clean(path: Path) -> int:
+    """Strip volatile metadata and widget state; returns the file size in bytes."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    nb.metadata.pop("papermill", None)
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        cell.execution_count = count
+        for output in cell.get("outputs", []):
+            if "execution_count" in output:
+                output["execution_count"] = count
+            data = output.get("data")
+            if data and WIDGET_VIEW in data:
+                data.pop(WIDGET_VIEW)
+                data.setdefault("text/plain", "")
+    nbformat.write(nb, path)
+    return path.stat().st_size
+
+
+def main(selected: list[str]) -> None:
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if selected:
+        notebooks = [nb for nb in notebooks if nb.name[:2] in selected]
+    os.environ.setdefault("MPLBACKEND", "agg")
+    for nb in notebooks:
+        start = time.perf_counter()
+        pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False)
+        size = clean(nb)
+        print(f"{nb.name}: {time.perf_counter() - start:.1f} s, {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
