@@ -48,3 +48,13 @@ def test_plot_samples_2d_with_discriminator_heatmap():
 def test_plot_hist_1d():
     ax = viz.plot_hist_1d(np.random.randn(100), np.random.randn(100) + 1, bins=10)
     assert len(ax.patches) == 20
+
+
+def test_flow_diagram_draws_boxes_and_rejects_unknown_names():
+    from gancourse.diagrams import flow_diagram
+
+    boxes = {"z": (0, 0, "noise z", "data"), "G": (2, 0, "G", "generator")}
+    ax = flow_diagram(boxes, [("z", "G", "sample")], title="t")
+    assert len(ax.patches) == 3 and ax.get_title() == "t"
+    with pytest.raises(KeyError, match="does not exist"):
+        flow_diagram(boxes, [("z", "D", "")])
