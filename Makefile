@@ -24,8 +24,11 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	@rm -f $(VENV)/.stamp-* && touch $@
 	@echo "environment ready: $(VENV)"
 
+# JupyterLab refuses to run as root unless told to (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(ARGS)
 
 # Unit tests, notebook structure checks, and every notebook executed once with FAST parameters.
 test: $(STAMP)
