@@ -127,7 +127,11 @@ class MLPDiscriminator(_Conditional):
             h = torch.cat([h, onehot], dim=1)
         for i, layer in enumerate(self.hidden):
             if self.minibatch_std and i == len(self.hidden) - 1:
-                spread = h.std(dim=0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+                if len(h) > 1:  # mean over features of the per-feature std; ε keeps the gradient finite at 0
+                    centred = h - h.mean(dim=0, keepdim=True)
+                    spread = centred.square().mean(dim=0).add(1e-8).sqrt().mean()
+                else:
+                    spread = h.new_zeros(())
                 h = torch.cat([h, spread.expand(len(h), 1)], dim=1)
             h = F.leaky_relu(layer(h), 0.2)
         return self.out(h).squeeze(1)

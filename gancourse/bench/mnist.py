@@ -1,0 +1,168 @@
+"""``mnist``: what the course DCGAN reaches in a fixed wall-time budget, judged by a held-out classifier.
+
+Data: ``load_images("mnist", split="auto")`` (here: the 10,000-image test split).  A fixed, seeded
+split holds out 40 %: the GAN and the evaluation classifier train on the other 60 %; the held-out part
+is cut in two halves A and B of equal size.
+Reported: the classifier's accuracy on the held-out images; for 10,000 generated samples the predicted
+class histogram, its entropy (ln 10 = 2.303 is uniform) and the mean confidence; FID on the classifier's
+128-d penultimate features between generated samples and half B, and the real-vs-real floor: half A
+against half B, the same number of images, all unseen by the GAN and by the classifier.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gancourse import metrics
+from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_classifier, predict
+from gancourse.config import get_device, seed_everything
+from gancourse.data import Batches, load_images
+from gancourse.models import DCGANDiscriminator, DCGANGenerator
+from gancourse.training import GANTrainer
+
+HOLDOUT = 0.4
+GOAL_ENTROPY = 0.98 * math.log(10)
+GOAL_FID_RATIO = 3.0
+
+
+def train_for(trainer: GANTrainer, batches, seconds: float, *, progress: bool = True, description: str = "") -> int:
+    """Train ``trainer`` until ``seconds`` of wall time have passed; returns the number of steps taken.
+
+    Steps run in small chunks through :meth:`GANTrainer.fit` (its own bar is off); the bar here counts seconds.
+    """
+    from tqdm.auto import tqdm
+
+    it = iter(batches)
+    start = time.perf_counter()
+    steps, per_step = 0, None
+    bar = tqdm(total=round(seconds, 1), unit="s", desc=description or "training", disable=not progress,
+               mininterval=0.5, dynamic_ncols=True, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+    try:
+        while True:
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds or trainer.history.stop_reason:
+                break
+            # one step first to measure its cost, then chunks that end near the budget
+            chunk = 1 if per_step is None else max(1, min(25, int((seconds - elapsed) / per_step)))
+            trainer.fit(it, chunk, progress=False)
+            steps += chunk
+            per_step = (time.perf_counter() - start) / steps
+            bar.n = min(round(time.perf_counter() - start, 1), bar.total)
+            bar.set_postfix_str(f"{steps} steps, loss_d {trainer.history.last('loss_d'):.3f}", refresh=False)
+            bar.refresh()
+    finally:
+        bar.close()
+    return steps
+
+
+@torch.no_grad()
+def generate(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> torch.Tensor:
+    """``n`` samples (N, 1, 28, 28) in [-1, 1], float32, on the CPU (generator in eval mode)."""
+    parts = [trainer.sample(min(batch, n - i), seed=seed + i) for i in range(0, n, batch)]
+    return torch.cat(parts).float().clamp_(-1, 1)
+
+
+def run(args) -> dict:
+    from gancourse.bench import machine_info, markdown_table
+
+    device = get_device(args.device)
+    machine = machine_info(device)
+    data = load_images("mnist", split="auto", limit=args.limit)
+    kept, held = data.split_off(HOLDOUT, seed=0)
+    held_a, held_b = held.split_off(0.5, seed=1)
+    if len(held_a) != len(held_b):  # odd sizes: drop one image so both halves match
+        n = min(len(held_a), len(held_b))
+        held_a.images, held_b.images = held_a.images[:n], held_b.images[:n]
+        held_a.labels, held_b.labels = held_a.labels[:n], held_b.labels[:n]
+    n_eval = len(held_b)
+
+    cache = False if args.no_classifier_cache else args.classifier_cache
+    config = ClassifierConfig(epochs=args.classifier_epochs)
+    classifier, info = load_or_train_classifier(kept.images, kept.labels, config, cache=cache, progress=args.progress)
+    classifier = classifier.cpu()
+    acc = accuracy(classifier, held.images, held.labels)
+    print(f"evaluation classifier: {'loaded from cache' if info['cached'] else 'trained'} in {info['seconds']:.1f} s, "
+          f"held-out accuracy {100 * acc:.2f} % on {len(held):,} images")
+    _, feats_a = predict(classifier, held_a.images)
+    logits_b, feats_b = predict(classifier, held_b.images)
+    floor = metrics.fid_from_features(feats_a, feats_b)
+    real_cov = metrics.class_coverage(logits_b)
+
+    runs = []
+    for seed in args.seeds:
+        seed_everything(seed)
+        g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width)
+        d = DCGANDiscriminator(width=args.width)
+        trainer = GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, device=device, seed=seed)
+        batches = Batches.from_data(kept, batch_size=min(args.batch_size, len(kept)), seed=seed, device=device)
+        start = time.perf_counter()
+        steps = train_for(trainer, batches, 60 * args.minutes, progress=args.progress, description=f"DCGAN seed {seed}")
+        train_seconds = time.perf_counter() - start
+        samples = generate(trainer, args.samples, seed=10_000 + seed)
+        logits, feats = predict(classifier, samples)
+        cov = metrics.class_coverage(logits)
+        if len(samples) < n_eval:
+            raise ValueError(f"--samples must be at least the {n_eval:,} held-out images FID compares against")
+        n_fid = n_eval
+        fid = metrics.fid_from_features(feats[:n_fid], feats_b)
+        row = {"seed": seed, "steps": steps, "train_seconds": train_seconds, "steps_per_second": steps / train_seconds,
+               "images_seen": steps * batches.batch_size, "epochs": steps * batches.batch_size / len(kept),
+               "class_histogram": cov.histogram.tolist(), "classes_seen": cov.classes_seen, "entropy": cov.entropy,
+               "entropy_ratio": cov.entropy / cov.max_entropy, "confidence": cov.confidence, "fid": fid,
+               "fid_images": n_fid, "fid_floor": floor, "fid_ratio": fid / floor if floor > 0 else math.inf,
+               "stop_reason": trainer.history.stop_reason}
+        row["goal_met"] = bool(cov.classes_seen == 10 and cov.entropy >= GOAL_ENTROPY and row["fid_ratio"] <= GOAL_FID_RATIO)
+        if args.save_samples:
+            path = Path(args.save_samples)
+            if len(args.seeds) > 1:
+                path = path.with_name(f"{path.stem}_seed{seed}{path.suffix or '.npy'}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, samples.numpy().astype(np.float32))
+            row["samples_file"] = str(path)
+        runs.append(row)
+
+    print(f"\n### mnist — DCGAN trained for {args.minutes:g} min of wall time on {len(kept):,} images "
+          f"({data.split} split, {100 * HOLDOUT:.0f} % held out)\n")
+    print(markdown_table(
+        ["seed", "steps", "epochs", "classes", "entropy (÷ ln 10)", "confidence", f"FID ({n_eval:,} vs {n_eval:,})", "floor", "FID ÷ floor", "goal"],
+        [[r["seed"], r["steps"], f"{r['epochs']:.1f}", f"{r['classes_seen']}/10", f"{r['entropy']:.3f} ({r['entropy_ratio']:.3f})",
+          f"{r['confidence']:.3f}", f"{r['fid']:.2f}", f"{r['fid_floor']:.2f}",
+          f"{r['fid_ratio']:.2f}", "met" if r["goal_met"] else "not met"] for r in runs]))
+    hist_rows = [[f"seed {r['seed']}"] + [f"{100 * p:.1f}" for p in r["class_histogram"]] for r in runs]
+    hist_rows.append(["real (half B)"] + [f"{100 * p:.1f}" for p in real_cov.histogram])
+    print(f"\nPredicted-class histogram of {args.samples:,} generated samples (%):\n")
+    print(markdown_table(["samples"] + [str(i) for i in range(10)], hist_rows))
+    print(f"\nEvaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
+          f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
+          f"FID ≤ {GOAL_FID_RATIO:g} × floor. Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
+          f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+    return {"benchmark": "mnist", "machine": machine, "minutes": args.minutes, "dataset_split": data.split,
+            "train_images": len(kept), "heldout_images": len(held), "fid_images": n_eval,
+            "classifier": {"heldout_accuracy": acc, "cached": info["cached"], "seconds": info["seconds"],
+                           "path": info["path"], "num_features": classifier.num_features, "epochs": config.epochs},
+            "fid_floor": floor, "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
+                                                        "histogram": real_cov.histogram.tolist()},
+            "settings": {"latent_dim": args.latent_dim, "width": args.width, "batch_size": args.batch_size, "lr": args.lr,
+                         "samples": args.samples},
+            "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
+            "runs": runs, "load_average_end": machine_info(device)["load_average"]}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--minutes", type=float, default=5.0, help="wall-time training budget per seed (default 5)")
+    parser.add_argument("--samples", type=int, default=10_000, help="generated samples to evaluate and save")
+    parser.add_argument("--save-samples", metavar="PATH", help="write the samples as .npy (N×1×28×28 float32 in [-1, 1])")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (β = 0.5, 0.999)")
+    parser.add_argument("--latent-dim", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64, help="DCGAN base channel width")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")
+    parser.add_argument("--classifier-epochs", type=int, default=ClassifierConfig.epochs)
+    parser.add_argument("--classifier-cache", metavar="DIR", default=None,
+                        help="where the classifier's weights are cached (default $GANCOURSE_CACHE or ~/.cache/gancourse)")
+    parser.add_argument("--no-classifier-cache", action="store_true", help="always train the classifier")

@@ -1,0 +1,201 @@
+"""Every benchmark subcommand on a tiny budget (no test asserts a time), and the trainer's recipe features."""
+
+import json
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from gancourse import models, toy
+from gancourse.bench import markdown_table, mean_spread
+from gancourse.bench.__main__ import main
+from gancourse.bench.toy2d import METHODS, recommended_recipe, train_toy2d
+from gancourse.training import GANTrainer, linear_decay
+
+
+def _read(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---- toy2d ----------------------------------------------------------------------------------------
+def test_toy2d_tiny_run_writes_json_and_samples(tmp_path, capsys):
+    out, samples = tmp_path / "toy.json", tmp_path / "samples"
+    main(["toy2d", "--steps", "15", "--seeds", "0", "1", "--samples", "300", "--dataset", "ring", "grid",
+          "--method", "gan", "recommended", "--no-progress", "--json", str(out), "--save-samples", str(samples)])
+    text = capsys.readouterr().out
+    assert "PacGAN4" in text and "VEEGAN" in text and "HQ %" in text
+    payload = _read(out)
+    # 2 datasets × 2 seeds × (gan, recommended, and the recommended runs' plain G(z) samples)
+    assert payload["benchmark"] == "toy2d" and len(payload["runs"]) == 2 * 2 * 3
+    run = payload["runs"][0]
+    assert {"dataset", "method", "seed", "modes", "hq_percent", "seconds", "per_mode_hq_counts"} <= set(run)
+    assert len(payload["summary"]) == 6 and payload["machine"]["nproc"] >= 1
+    assert {r["method"] for r in payload["runs"]} == {"gan", "recommended", "recommended (G only)"}
+    assert all(0 < r["drs_acceptance"] <= 1 for r in payload["runs"] if r["method"] == "recommended")
+    arr = np.load(samples / "grid_recommended_seed1.npy")
+    assert arr.shape == (300, 2) and arr.dtype == np.float32
+    assert np.load(samples / "ring_recommended-G-only_seed0.npy").shape == (300, 2)
+    assert len(list(samples.glob("*.npy"))) == 12
+
+
+def test_toy2d_single_seed_flag(tmp_path):
+    out = tmp_path / "t.json"
+    main(["toy2d", "--steps", "3", "--seed", "7", "--samples", "50", "--dataset", "ring", "--method", "wgan-gp",
+          "--no-progress", "--json", str(out)])
+    payload = _read(out)
+    assert [r["seed"] for r in payload["runs"]] == [7] and payload["runs"][0]["steps"] == 3
+
+
+def test_recommended_recipe_is_documented_and_honest():
+    doc = recommended_recipe.__doc__.lower()
+    for word in ("minibatch", "r1", "learning-rate", "rejection sampling", "cheating"):
+        assert word in doc
+    recipe = recommended_recipe()
+    assert recipe.minibatch_std and recipe.r1_weight > 0 and recipe.decay_start is not None
+    assert set(METHODS) >= {"gan", "wgan-gp", "recommended"}
+    trainer = recipe.build(seed=0)
+    assert trainer.r1_weight == recipe.r1_weight and trainer.lr_schedule is not None
+    raw = {}
+    _, samples, seconds = train_toy2d("grid", recipe.__class__(**{**recipe.__dict__, "steps": 4}), seed=0, n_samples=20, raw=raw)
+    assert samples.shape == (20, 2) and raw["samples"].shape == (20, 2) and seconds > 0 and 0 < raw["acceptance"] <= 1
+
+
+def test_rejection_sampling_prefers_what_the_discriminator_calls_real():
+    from gancourse.bench.toy2d import rejection_sample
+
+    class Identity(torch.nn.Module):  # G(z) = z
+        latent_dim = 2
+
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, z):
+            return z + 0 * self.unused
+
+    class RightIsReal(torch.nn.Module):  # logit 4·x₀: "real" to the right
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return 4 * x[:, 0] + 0 * self.unused
+
+    trainer = GANTrainer(Identity(), RightIsReal(), device="cpu")
+    plain = trainer.sample(4000, seed=0)
+    kept, acceptance = rejection_sample(trainer, 2000, seed=0, percentile=80, burn_in=2000)
+    assert kept.shape == (2000, 2) and 0 < acceptance < 0.8
+    assert abs(plain[:, 0].mean()) < 0.1 and kept[:, 0].mean() > 0.5  # shifted towards D's "real" side
+    assert abs(kept[:, 1].mean()) < 0.15  # the direction D ignores is untouched
+
+
+# ---- recipe features of the trainer -------------------------------------------------------------------
+def _toy_pair(seed=0):
+    torch.manual_seed(seed)
+    return models.MLPGenerator(2, 2, hidden=(16, 16), tanh_output=False), models.MLPDiscriminator(2, hidden=(16, 16))
+
+
+def test_linear_decay_schedule_and_trainer_learning_rates():
+    f = linear_decay(100, start=0.5)
+    assert [f(0), f(49), f(50), f(75), f(100)] == pytest.approx([1, 1, 1, 0.5, 0])
+    g, d = _toy_pair()
+    trainer = GANTrainer(g, d, lr_g=1e-3, lr_d=2e-3, lr_schedule=linear_decay(10, start=0.0), device="cpu")
+    trainer.fit(toy.ToyStream.from_2d("ring", 32), 5, progress=False)
+    # the lr of step 4 (0-based) was set before it: 1 − 4/10 of the base
+    assert trainer.g_opt.param_groups[0]["lr"] == pytest.approx(0.6e-3)
+    assert trainer.d_opt.param_groups[0]["lr"] == pytest.approx(1.2e-3)
+    with pytest.raises(ValueError):
+        linear_decay(0)
+
+
+def test_r1_penalty_changes_training_and_is_logged():
+    runs = {}
+    for r1 in (0.0, 1.0):
+        g, d = _toy_pair()
+        trainer = GANTrainer(g, d, r1_weight=r1, r1_every=2, device="cpu", seed=0)
+        history = trainer.fit(toy.ToyStream.from_2d("grid", 32, seed=1), 4, progress=False)
+        runs[r1] = [p.detach().clone() for p in d.parameters()]
+        if r1:
+            assert len(history["r1_penalty"]) == 4 and history["r1_penalty"][0] > 0
+        else:
+            assert "r1_penalty" not in history
+    assert not all(torch.equal(a, b) for a, b in zip(runs[0.0], runs[1.0]))
+    with pytest.raises(ValueError, match="r1"):
+        GANTrainer(*_toy_pair(), r1_weight=-1)
+
+
+# ---- mnist ----------------------------------------------------------------------------------------
+def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    out, samples = tmp_path / "m.json", tmp_path / "s.npy"
+    main(["mnist", "--minutes", "0.01", "--limit", "800", "--samples", "200", "--width", "8", "--classifier-epochs", "1",
+          "--classifier-cache", str(tmp_path / "cache"), "--no-progress", "--json", str(out), "--save-samples", str(samples)])
+    assert "floor" in capsys.readouterr().out
+    payload = _read(out)
+    run = payload["runs"][0]
+    assert payload["train_images"] == 480 and payload["fid_images"] == 160
+    assert run["steps"] >= 1 and run["fid"] >= 0 and payload["fid_floor"] >= 0
+    assert len(run["class_histogram"]) == 10 and sum(run["class_histogram"]) == pytest.approx(1.0)
+    assert 0 <= payload["classifier"]["heldout_accuracy"] <= 1
+    arr = np.load(samples)
+    assert arr.shape == (200, 1, 28, 28) and arr.dtype == np.float32 and arr.min() >= -1 and arr.max() <= 1
+
+
+# ---- speed ----------------------------------------------------------------------------------------
+def test_speed_tiny_run(tmp_path, capsys):
+    out = tmp_path / "speed.json"
+    main(["speed", "--dataset", "digits", "--limit", "256", "--steps", "2", "--block", "1", "--width", "8",
+          "--batch-size", "32", "--no-progress", "--json", str(out)])
+    assert "tutorial loop" in capsys.readouterr().out
+    result = _read(out)["results"][0]
+    assert result["steps_each"] == 2 and result["ratio"] > 0
+    assert set(result["steps_per_second"]) == {"trainer", "reference"}
+
+
+def test_tutorial_loop_trains_the_same_models():
+    from gancourse.bench.speed import TutorialLoop
+
+    g, d = models.DCGANGenerator(latent_dim=8, width=4), models.DCGANDiscriminator(width=4)
+    before = [p.clone() for p in g.parameters()]
+    loop = TutorialLoop(g, d, torch.rand(40, 1, 28, 28) * 2 - 1, 16, torch.device("cpu"))
+    loss_d, loss_g = loop.step()
+    assert np.isfinite(loss_d) and np.isfinite(loss_g)
+    assert not all(torch.equal(a, b) for a, b in zip(before, g.parameters()))
+
+
+# ---- notebooks --------------------------------------------------------------------------------------
+def _notebook(path, body):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("FAST = False\nSEED = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# tiny"), params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_notebooks_bench_runs_copies_and_reports_failures(tmp_path):
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _notebook(src / "01_ok.ipynb", "import os\nassert FAST and os.environ['GANCOURSE_FAST'] == '1'\nprint(SEED)")
+    _notebook(src / "02_broken.ipynb", "raise RuntimeError('boom')")
+    _notebook(src / "03_skipped.ipynb", "print('not selected')")
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    out = tmp_path / "nb.json"
+    main(["notebooks", "--dir", str(src), "--fast-only", "--only", "01", "02", "--seed", "3", "--no-progress",
+          "--keep", str(tmp_path / "executed"), "--json", str(out)])
+    payload = _read(out)
+    runs = {r["notebook"]: r for r in payload["runs"]}
+    assert set(runs) == {"01_ok.ipynb", "02_broken.ipynb"} and payload["modes"] == ["fast"]
+    assert runs["01_ok.ipynb"]["ok"] and runs["01_ok.ipynb"]["seconds"] > 0
+    assert not runs["02_broken.ipynb"]["ok"] and "boom" in runs["02_broken.ipynb"]["error"]
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before  # the sources are never overwritten
+    executed = nbformat.read(runs["01_ok.ipynb"]["output"], as_version=4)
+    assert "3" in "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+def test_table_and_spread_helpers():
+    table = markdown_table(["a", "b"], [["x", 1], ["yy", 22]])
+    assert table.splitlines()[0] == "| a  |  b |" and len(table.splitlines()) == 4
+    assert mean_spread([1, 3]) == pytest.approx((2.0, 2 ** 0.5)) and mean_spread([5]) == (5.0, 0.0)

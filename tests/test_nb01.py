@@ -1,0 +1,224 @@
+"""Notebook 01: the history data against references.bib, the autoencoder, the training step shown in the
+notebook, and the exercise checks (each accepts the reference answer and rejects typical wrong ones)."""
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from gancourse import timeline
+from gancourse.autoencoder import Autoencoder, grey_fraction, train_autoencoder
+from gancourse.checks import nb01
+from gancourse.models import DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gancourse.toy import sample_1d
+from gancourse.training import GANTrainer
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "01_what_is_a_gan.ipynb"
+
+
+def _bib_entries() -> dict[str, str]:
+    text = (ROOT / "references.bib").read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, re.S)}
+
+
+def _field(body: str, name: str) -> str | None:
+    match = re.search(rf"\b{name}\s*=\s*\{{?([^}},\n]+)", body)
+    return match.group(1).strip() if match else None
+
+
+# ---- the timeline ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("milestone", timeline.MILESTONES, ids=lambda m: m.name)
+def test_milestone_agrees_with_references_bib(milestone):
+    entries = _bib_entries()
+    assert milestone.key in entries, f"{milestone.key} is not in references.bib"
+    body = entries[milestone.key]
+    assert int(_field(body, "year")) == milestone.year, "the venue year must be the bib entry's year"
+    assert _field(body, "eprint") == milestone.arxiv, "the arXiv id must be the bib entry's eprint"
+    year, month = milestone.first_public
+    assert 1 <= month <= 12 and year <= milestone.year
+
+
+def test_the_outline_milestones_and_the_prehistory_are_there():
+    names = {m.name for m in timeline.MILESTONES}
+    required = {"GAN", "DCGAN", "CGAN", "InfoGAN", "WGAN", "WGAN-GP", "pix2pix", "CycleGAN", "ProGAN", "SAGAN",
+                "BigGAN", "StyleGAN", "StyleGAN2", "StyleGAN3", "Jebara", "Tu", "Zhu"}
+    assert required <= names
+    assert {m.name for m in timeline.milestones("precursor")} == {"Jebara", "Tu", "Zhu"}
+
+
+@pytest.mark.parametrize("name, first_public, venue_year", [
+    ("Jebara", (2001, 12), 2002), ("Tu", (2007, 6), 2007), ("Zhu", (2012, 6), 2012),
+    ("GAN", (2014, 6), 2014), ("CGAN", (2014, 11), 2014), ("DCGAN", (2015, 11), 2016),
+    ("WGAN", (2017, 1), 2017), ("BigGAN", (2018, 9), 2019), ("StyleGAN", (2018, 12), 2019),
+    ("StyleGAN3", (2021, 6), 2021),
+])
+def test_known_dates(name, first_public, venue_year):
+    milestone = timeline.find(name)
+    assert milestone.first_public == first_public and milestone.year == venue_year
+
+
+def test_milestones_are_sorted_and_filtered():
+    items = timeline.milestones()
+    assert len(items) == len(timeline.MILESTONES)
+    assert [m.first_public for m in items] == sorted(m.first_public for m in items)
+    assert all(m.kind == "context" for m in timeline.milestones(["context"]))
+    with pytest.raises(ValueError, match="unknown kinds"):
+        timeline.milestones("diffusion")
+    with pytest.raises(KeyError, match="no milestone"):
+        timeline.find("GigaGAN")
+    assert timeline.find(" dcgan ").key == "radford2016dcgan"
+
+
+def test_milestone_validation():
+    with pytest.raises(ValueError, match="exactly one"):
+        timeline.Milestone("x", "k", "c", "v", 2020, arxiv="2001.00001", released=(2020, 1))
+    with pytest.raises(ValueError, match="exactly one"):
+        timeline.Milestone("x", "k", "c", "v", 2020)
+    with pytest.raises(ValueError, match="kind"):
+        timeline.Milestone("x", "k", "c", "v", 2020, kind="other", arxiv="2001.00001")
+    assert timeline.Milestone("x", "k", "c", "v", 2020, arxiv="1912.04958").decimal_date == pytest.approx(2019 + 11.5 / 12)
+
+
+def test_milestone_table_has_one_row_per_item_and_cites_each_key():
+    table = timeline.milestone_table()
+    rows = table.splitlines()
+    assert len(rows) == 2 + len(timeline.MILESTONES)
+    for m in timeline.MILESTONES:
+        assert f"[@{m.key}]" in table
+    assert "| 2014-11 | arXiv only | CGAN |" in table
+    assert "| 2015-11 | ICLR 2016 | DCGAN |" in table
+
+
+def test_plot_timeline_labels_every_item():
+    fig = timeline.plot_timeline()
+    assert len(fig.axes) == 2
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert len(labels) == len(timeline.MILESTONES)
+    assert any(label.startswith("StyleGAN3\n2021-06") for label in labels)
+
+
+def test_levels_keep_labels_on_a_row_apart():
+    dates = [2014.5, 2014.6, 2014.7, 2016.0, 2016.1]
+    levels = timeline._levels(dates, gap=1.0)
+    for row in set(levels):
+        on_row = [d for d, h in zip(dates, levels) if h == row]
+        assert all(b - a >= 1.0 for a, b in zip(on_row, on_row[1:]))
+
+
+# ---- the autoencoder -------------------------------------------------------------------------------
+def test_autoencoder_shapes_and_decoder_choice():
+    ae = Autoencoder((1, 28, 28), latent_dim=5)
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert ae.encode(x).shape == (3, 5) and ae(x).shape == x.shape
+    dc = Autoencoder((1, 28, 28), decoder=DCGANGenerator(16, width=8))
+    assert dc.latent_dim == 16 and dc(x).shape == x.shape
+    assert dc.decode(torch.randn(2, 16)).abs().max() <= 1  # Tanh output, like the GAN generator
+    with pytest.raises(ValueError, match="decoder makes"):
+        Autoencoder((1, 32, 32), decoder=DCGANGenerator(16, width=8))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        ae.encode(torch.zeros(3, 784))
+
+
+def test_train_autoencoder_learns_and_accepts_labelled_batches():
+    torch.manual_seed(0)
+    images = torch.rand(32, 1, 8, 8).round() * 2 - 1
+    ae = Autoencoder((1, 8, 8), latent_dim=4, hidden=(32,))
+    losses = train_autoencoder(ae, iter([(images, torch.zeros(32))] * 300), 300, lr=3e-3)
+    assert len(losses) == 300 and losses[-1] < 0.5 * losses[0]
+    assert len(train_autoencoder(ae, iter([images] * 2), 2)) == 2
+    with pytest.raises(ValueError, match="non-negative"):
+        train_autoencoder(ae, iter([]), -1)
+
+
+def test_grey_fraction():
+    assert grey_fraction(torch.tensor([-1.0, 0.0, 0.4, 1.0])) == 0.5
+    assert grey_fraction(torch.tensor([-1.0, 1.0, -0.5, 0.5])) == 0.0  # the band is open
+
+
+# ---- the training step shown in the notebook ----------------------------------------------------------
+def _notebook_gan_step():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("def gan_step"))
+    from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
+
+    namespace = {"discriminator_loss": discriminator_loss, "generator_loss_nonsaturating": generator_loss_nonsaturating}
+    exec(source, namespace)
+    return namespace["gan_step"]
+
+
+def test_notebook_gan_step_equals_trainer_over_several_steps():
+    gan_step = _notebook_gan_step()
+    torch.manual_seed(1)
+    generator, discriminator = MLPGenerator(4, 1, hidden=(16, 16), tanh_output=False), MLPDiscriminator(1, hidden=(16, 16))
+    hand_g, hand_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    trainer = GANTrainer(generator, discriminator, device="cpu", seed=3)
+    g_opt = torch.optim.Adam(hand_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(hand_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    noise = torch.Generator().manual_seed(3)  # the trainer draws its noise from a generator seeded like this
+    data = torch.Generator().manual_seed(0)
+    for _ in range(4):
+        real = sample_1d(32, (-2.0, 2.0), (0.5, 0.5), generator=data)
+        d_loss, g_loss = gan_step(hand_g, hand_d, g_opt, d_opt, real, torch.randn(32, 4, generator=noise))
+        stats = trainer.train_step(iter([real]))
+        assert d_loss == stats["loss_d"] and g_loss == stats["loss_g"]
+    for a, b in zip([*hand_g.parameters(), *hand_d.parameters()],
+                    [*trainer.generator.parameters(), *trainer.discriminator.parameters()]):
+        assert torch.equal(a, b)
+
+
+# ---- the exercise checks ----------------------------------------------------------------------------
+def test_who_sees_real_data_is_measured_not_stored():
+    assert nb01._who_sees_real_data() == "discriminator"
+
+
+@pytest.mark.parametrize("answer", ["discriminator", "D", "  The Discriminator ", "判别器"])
+def test_check_sees_real_data_accepts(answer, capsys):
+    assert nb01.check_sees_real_data(answer)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer, message", [("generator", "never receives"), ("both", "never receives"),
+                                             ("neither", "someone has to look"), ("the critic", "answer one of")])
+def test_check_sees_real_data_rejects(answer, message, capsys):
+    assert not nb01.check_sees_real_data(answer)
+    assert message in capsys.readouterr().out
+
+
+def test_check_fake_labels_both_ways(capsys):
+    assert nb01.check_fake_labels(0, 1)
+    assert nb01.check_fake_labels(0.0, 1.0)
+    for d_label, g_label, message in [(1, 1, "label the generator uses"), (0, 0, "help D"),
+                                      (0.5, 1, "not the discriminator's loss"), (0, 0.5, "not the generator's")]:
+        assert not nb01.check_fake_labels(d_label, g_label)
+        assert message in capsys.readouterr().out
+
+
+REFERENCE_YEARS = {"CGAN": 2014, "DCGAN": 2015, "BigGAN": 2018, "StyleGAN": 2018}
+
+
+def test_check_first_years_both_ways(capsys):
+    assert nb01.check_first_years(dict(REFERENCE_YEARS))
+    capsys.readouterr()
+    venue = {**REFERENCE_YEARS, "DCGAN": 2016}
+    assert not nb01.check_first_years(venue)
+    assert "year of its venue (ICLR)" in capsys.readouterr().out
+    seed_004 = {**REFERENCE_YEARS, "CGAN": 2016}  # seed 004's date for CGAN
+    assert not nb01.check_first_years(seed_004)
+    assert "not when it first appeared" in capsys.readouterr().out
+    assert not nb01.check_first_years({"DCGAN": 2015})
+    assert "exactly the keys" in capsys.readouterr().out
+    assert not nb01.check_first_years({**REFERENCE_YEARS, "BigGAN": 2018.5})
+    assert "whole number" in capsys.readouterr().out
+
+
+def test_unattempted_exercises_print_a_hint_and_do_not_raise(capsys):
+    assert not nb01.check_sees_real_data(...)
+    assert not nb01.check_fake_labels(..., ...)
+    assert not nb01.check_fake_labels(0, ...)
+    assert not nb01.check_first_years({name: ... for name in nb01.YEAR_QUESTIONS})
+    out = capsys.readouterr().out
+    assert out.count("not attempted") == 4
