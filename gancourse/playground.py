@@ -186,10 +186,11 @@ def playground_callback(dataset: str = "ring", objective: str = "gan", lr_g: flo
                         critic_steps: int = 1, steps: int = 2000, seed: int = 0) -> PlaygroundRun:
     """Train, draw and summarise one run: the widget's "train" button calls this, and so do static cells.
 
-    Returns the run; the figure is left open for the caller (``plt.show()`` in a cell; the widget shows it).
+    Returns the run.  The figure is shown at once (:func:`gancourse.viz.show_now`), which a widget's
+    output area needs.
     """
     run = train_playground(dataset, objective, lr_g=lr_g, lr_d=lr_d, critic_steps=critic_steps, steps=steps, seed=seed)
-    plot_playground(run)
+    viz.show_now(plot_playground(run))
     print(describe(run))
     return run
 
@@ -231,22 +232,16 @@ _LOOP_BOXES = {
     "LG": (12.0, 0.0, "L_G = BCE(D(G(z)), 1)", "loss"),
     "stepG": (15.0, 0.0, "backward,\nAdam step on G only", "generator"),
 }
-_LOOP_ARROWS = [("z", "G"), ("G", "fake"), ("fake", "D"), ("real", "D"), ("D", "LD"), ("LD", "stepD"),
-                ("G", "fakeG"), ("fakeG", "Dfixed"), ("Dfixed", "LG"), ("LG", "stepG"), ("stepD", "stepG")]
-
-
-def _edge(centre, towards, half_w: float, half_h: float):
-    """Where the ray from ``centre`` to ``towards`` leaves a box of the given half sizes."""
-    dx, dy = towards[0] - centre[0], towards[1] - centre[1]
-    t = min(half_w / abs(dx) if dx else np.inf, half_h / abs(dy) if dy else np.inf)
-    return centre[0] + t * dx, centre[1] + t * dy
+_LOOP_ARROWS = [("z", "G", ""), ("G", "fake", ""), ("fake", "D", ""), ("real", "D", ""), ("D", "LD", ""),
+                ("LD", "stepD", ""), ("G", "fakeG", ""), ("fakeG", "Dfixed", ""), ("Dfixed", "LG", ""),
+                ("LG", "stepG", ""), ("stepD", "stepG", "", {"color": "tab:blue"})]
 
 
 def training_loop_diagram(ax=None):
     """Fig 5: one iteration of adversarial training — k discriminator steps, then one generator step.
 
-    Boxes come from :func:`gancourse.diagrams.flow_diagram`; the arrows are drawn edge to edge here,
-    because the boxes are wide and close together.  Returns the axes.
+    Boxes and arrows come from :func:`gancourse.diagrams.flow_diagram`; the loop-back arrows are added
+    here.  Returns the axes.
     """
     from matplotlib.patches import FancyArrowPatch
 
@@ -255,17 +250,13 @@ def training_loop_diagram(ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(15, 5.4))
     box_w, box_h = 2.5, 0.95
-    flow_diagram(_LOOP_BOXES, [], ax=ax, box_size=(box_w, box_h))
+    flow_diagram(_LOOP_BOXES, _LOOP_ARROWS, ax=ax, box_size=(box_w, box_h))
     half_w, half_h = box_w / 2 + 0.08, box_h / 2 + 0.08  # half a box plus its rounded padding
 
     def arrow(start, end, colour="black", rad=0.0):
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.3, color=colour,
                                      shrinkA=0, shrinkB=0, connectionstyle=f"arc3,rad={rad}"))
 
-    for a, b in _LOOP_ARROWS:
-        (xa, ya), (xb, yb) = _LOOP_BOXES[a][:2], _LOOP_BOXES[b][:2]
-        arrow(_edge((xa, ya), (xb, yb), half_w, half_h), _edge((xb, yb), (xa, ya), half_w, half_h),
-              "tab:blue" if (a, b) == ("stepD", "stepG") else "black")
     arrow((15.0, 2.0 + half_h), (0.0, 2.0 + half_h), "tab:green", rad=0.28)
     ax.plot([15.0, 15.0, 0.0], [-half_h, -1.2, -1.2], color="grey", lw=1.3)  # back to the start, under the boxes
     arrow((0.0, -1.2), (0.0, 2.0 - half_h), "grey")

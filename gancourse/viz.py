@@ -121,3 +121,22 @@ def plot_hist_1d(real: torch.Tensor, fake: torch.Tensor, ax=None, bins: int = 60
     if title:
         ax.set_title(title)
     return ax
+
+
+def show_now(fig) -> None:
+    """Display ``fig`` at once and close it (what a widget callback needs).
+
+    Inside an ipywidgets callback the inline backend does not always flush new figures into the widget's
+    output area (matplotlib ≥ 3.10 with ipywidgets 8), so the figure is displayed explicitly; closing it
+    keeps the same figure from being shown a second time at the end of the cell.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: no rich display
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(fig)
+        plt.close(fig)
+    else:
+        plt.show()

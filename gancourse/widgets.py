@@ -16,11 +16,10 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.patches import FancyArrowPatch
 from torch import nn
 
 from gancourse.diagrams import flow_diagram
-from gancourse.viz import image_grid
+from gancourse.viz import image_grid, show_now
 
 __all__ = [
     "latent_point", "generate", "latent_explorer_figure", "latent_sweep", "latent_sweep_figure",
@@ -151,8 +150,8 @@ def latent_explorer(generator: nn.Module, base_z: torch.Tensor, dims: Sequence[i
     }
 
     def redraw(**coordinates: float) -> None:
-        # interactive_output shows (and closes) the new figure after this returns
-        latent_explorer_figure(generator, base, dims, [coordinates[f"z{d}"] for d in dims])
+        ax = latent_explorer_figure(generator, base, dims, [coordinates[f"z{d}"] for d in dims])
+        show_now(ax.figure)
 
     picture = interactive_output(redraw, sliders)
     rows = [HBox(list(sliders.values())[i:i + 2]) for i in range(0, len(sliders), 2)]
@@ -223,14 +222,7 @@ def layer_diagram(model: nn.Module, example: torch.Tensor, *, kind: str = "gener
     boxes["out"] = (last * spacing, 0.0, output_label, "loss" if kind == "discriminator" else "data")
     if ax is None:
         _, ax = plt.subplots(figsize=(min(16.0, 0.75 * spacing * (last + 1)), 2.2))
-    width = spacing - 0.5
-    flow_diagram(boxes, [], ax=ax, title=title, box_size=(width, 1.2))
-    for text in ax.texts:
-        text.set_fontsize(fontsize)
-    # edge-to-edge arrows: flow_diagram shrinks its arrows by a fixed number of points, which
-    # does not fit boxes this close together
-    edge = width / 2 + 0.06  # half a box plus its rounded padding
-    for i in range(last):
-        ax.add_patch(FancyArrowPatch((i * spacing + edge, 0.0), ((i + 1) * spacing - edge, 0.0), arrowstyle="-|>",
-                                     mutation_scale=12, lw=1.2, shrinkA=0, shrinkB=0, color="black"))
+    names = list(boxes)
+    ax = flow_diagram(boxes, [(a, b, "") for a, b in zip(names, names[1:])], ax=ax, title=title,
+                      box_size=(spacing - 0.5, 1.2), fontsize=fontsize)
     return ax

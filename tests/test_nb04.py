@@ -133,7 +133,7 @@ def test_plot_and_callback(capsys):
     result = playground.playground_callback("grid", "gan", 3e-4, 1e-3, 2, steps=8, seed=0)
     assert isinstance(result, playground.PlaygroundRun) and result.settings["critic_steps"] == 2
     assert "grid · gan · lr_G 0.0003 · lr_D 0.001 · k = 2" in capsys.readouterr().out
-    assert plt.get_fignums()  # the figure is left for the caller (or the widget) to show
+    assert plt.get_fignums()  # outside IPython show_now falls back to plt.show(), a no-op on Agg
     plt.close("all")
 
 

@@ -11,7 +11,9 @@ from gancourse.course import colab_url
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-", ""}
-CITATION = re.compile(r"\[@([A-Za-z0-9_:-]+)\]|:cite:`([^`]+)`")
+# Pandoc-style [@key], [@a; @b], [@key, p. 3] and Sphinx-style :cite:`a,b`
+CITATION = re.compile(r"\[(-?@[^\]]+)\]|:cite:`([^`]+)`")
+CITATION_KEY = re.compile(r"-?@([A-Za-z0-9_:-]+)")
 # The outline's figures and tables (seed 000) that each notebook must show
 OUTLINE = {"01": ([1, 2], [1, 2]), "02": ([3, 4], [3, 4]), "03": ([6], [6]), "04": ([5], [5]),
            "05": ([7], [7]), "07": ([8], [8]), "09": ([9, 10, 11, 12, 13], [9, 10, 11, 12, 13]), "10": ([], [14, 15])}
@@ -23,8 +25,11 @@ def bib_keys() -> set[str]:
 
 def _cited(text: str) -> set[str]:
     keys = set()
-    for a, b in CITATION.findall(text):
-        keys.update(k.strip() for k in (a or b).split(",") if k.strip())
+    for bracket, sphinx in CITATION.findall(text):
+        if bracket:
+            keys.update(CITATION_KEY.findall(bracket))
+        else:
+            keys.update(k.strip() for k in sphinx.split(",") if k.strip())
     return keys
 
 
@@ -124,3 +129,8 @@ def test_learning_objectives_runtime_and_takeaways(notebook):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     for phrase in ("learning objectives", "run time", "key takeaways", "discussion", "references", "errata"):
         assert phrase in text, f"missing section: {phrase}"
+
+
+def test_citation_parser_reads_every_form():
+    text = "see [@a; @b, p. 3] and [@c] and :cite:`d, e` but not an e-mail x@y.org"
+    assert _cited(text) == {"a", "b", "c", "d", "e"}

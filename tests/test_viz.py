@@ -1,3 +1,4 @@
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -58,3 +59,34 @@ def test_flow_diagram_draws_boxes_and_rejects_unknown_names():
     assert len(ax.patches) == 3 and ax.get_title() == "t"
     with pytest.raises(KeyError, match="does not exist"):
         flow_diagram(boxes, [("z", "D", "")])
+    with pytest.raises(ValueError, match="style"):
+        flow_diagram(boxes, [("z", "G", "", {"colour": "red"})])
+
+
+def test_flow_diagram_arrows_run_from_box_edge_to_box_edge():
+    from matplotlib.patches import FancyArrowPatch
+
+    from gancourse.diagrams import flow_diagram
+
+    boxes = {"a": (0, 0, "wide box a", "data"), "b": (3, 0, "wide box b", "loss")}
+    ax = flow_diagram(boxes, [("a", "b", "", {"color": "red", "rad": 0.0})], box_size=(2.0, 0.6))
+    ax.figure.canvas.draw()
+    (arrow,) = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    path = arrow.get_path()  # data coordinates; the last vertex only closes the head polygon
+    xs = path.vertices[path.codes != path.CLOSEPOLY, 0]
+    # boxes span x ∈ [-1, 1] and [2, 4] (plus 0.05 padding): the arrow lives in the gap between them
+    assert xs.min() > 1.0 and xs.max() < 2.0
+
+
+def test_show_now_displays_and_closes_the_figure_inside_ipython(monkeypatch):
+    import IPython
+    import IPython.display
+
+    from gancourse.viz import show_now
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig = plt.figure()
+    show_now(fig)
+    assert shown == [fig] and fig.number not in plt.get_fignums()

@@ -3,13 +3,15 @@
     python tools/run_notebooks.py            # every notebooks/NN_*.ipynb
     python tools/run_notebooks.py 03 04      # only these numbers
 
-After execution the notebook is cleaned for diffs: no widget state, no widget-view outputs
-(their text fallback stays), no papermill timing metadata, and execution counts renumbered.
+After execution the notebook is cleaned for diffs: no widget state, no papermill timing metadata,
+execution counts renumbered.  Widget outputs cannot be shown without their state: a progress bar's is
+dropped (its text fallback is the bar at 0 %), any other widget's is replaced by a one-line note.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -19,6 +21,8 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PROGRESS_BAR = re.compile(r"^\s*\d+%\|")  # tqdm's text fallback, e.g. "  0%|          | 0/200"
+WIDGET_NOTE = "[interactive widget: run the notebook to use it]"
 
 
 def clean(path: Path) -> int:
@@ -34,13 +38,19 @@ def clean(path: Path) -> int:
             continue
         count += 1
         cell.execution_count = count
+        kept = []
         for output in cell.get("outputs", []):
             if "execution_count" in output:
                 output["execution_count"] = count
             data = output.get("data")
             if data and WIDGET_VIEW in data:
                 data.pop(WIDGET_VIEW)
-                data.setdefault("text/plain", "")
+                if PROGRESS_BAR.match("".join(data.get("text/plain", ""))):
+                    continue
+                data["text/plain"] = WIDGET_NOTE
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
     nbformat.write(nb, path)
     return path.stat().st_size
 
