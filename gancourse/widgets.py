@@ -166,10 +166,10 @@ def _describe(module: nn.Module) -> str:
         return f"{name} {module.in_features}→{module.out_features}"
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         return f"{name} {module.in_channels}→{module.out_channels}, k{module.kernel_size[0]} s{module.stride[0]}"
+    if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return f"{name[:9]} {module.num_features}"  # "BatchNorm 256": short enough for a diagram box
     if isinstance(module, nn.LeakyReLU):
         return f"{name}({module.negative_slope:g})"
-    if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        return f"{name}({module.num_features})"
     return name
 
 
@@ -206,7 +206,7 @@ def _shape(shape: tuple) -> str:
 
 def layer_diagram(model: nn.Module, example: torch.Tensor, *, kind: str = "generator", input_label: str = "input",
                   output_label: str = "output", ax=None, title: str | None = None, spacing: float = 2.3,
-                  fontsize: float = 8):
+                  fontsize: float = 7.5):
     """Left-to-right box diagram of ``model``'s real layers (from :func:`layer_summary`), via ``flow_diagram``.
 
     Every box shows a layer, its output shape and its parameter count, so the picture always matches

@@ -20,7 +20,7 @@ def test_clean_drops_progress_bars_and_widget_state(tmp_path):
     tool = _load_run_notebooks()
     view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
     cell = nbformat.v4.new_code_cell("fit()", execution_count=7, outputs=[
-        nbformat.v4.new_output("display_data", data={WIDGET: view, "text/plain": "  0%|          | 0/200 [00:00<?, ?it/s]"}),
+        nbformat.v4.new_output("display_data", data={WIDGET: view, "text/plain": "gan training:   0%|          | 0/200 [00:00<?, ?it/s]"}),
         nbformat.v4.new_output("display_data", data={WIDGET: view, "text/plain": "interactive(children=(Dropdown(...),))"}),
         nbformat.v4.new_output("stream", name="stdout", text="done\n"),
     ])

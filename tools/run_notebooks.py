@@ -21,7 +21,7 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-PROGRESS_BAR = re.compile(r"^\s*\d+%\|")  # tqdm's text fallback, e.g. "  0%|          | 0/200"
+PROGRESS_BAR = re.compile(r"\d+%\|.*\|")  # tqdm's text fallback, e.g. "gan:   0%|          | 0/200 […]"
 WIDGET_NOTE = "[interactive widget: run the notebook to use it]"
 
 
@@ -45,7 +45,7 @@ def clean(path: Path) -> int:
             data = output.get("data")
             if data and WIDGET_VIEW in data:
                 data.pop(WIDGET_VIEW)
-                if PROGRESS_BAR.match("".join(data.get("text/plain", ""))):
+                if PROGRESS_BAR.search("".join(data.get("text/plain", ""))):
                     continue
                 data["text/plain"] = WIDGET_NOTE
             kept.append(output)

@@ -5,7 +5,7 @@
 * ``speed``     — training steps/s of :class:`gancourse.training.GANTrainer` against a plain tutorial loop.
 * ``notebooks`` — wall time of every notebook with FAST and with default parameters.
 
-Every subcommand prints Markdown tables (ready to paste into ``notes/results.md``) and writes the same
+Every subcommand prints Markdown tables (ready to paste into the README's Results section) and writes the same
 figures with ``--json PATH``.  The helpers below are shared by the subcommands.
 """
 

@@ -26,7 +26,7 @@ from gancourse.data import Batches, load_images
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
 from gancourse.training import GANTrainer
 
-#: What makes the trainer's step cheaper than the tutorial's (each measured; see notes/results.md).
+#: What makes the trainer's step cheaper than the tutorial's (each measured by ``breakdown``; see README, Results).
 WHY_FASTER = (
     "in-memory batches (one randperm per pass, tensor indexing) instead of a DataLoader that calls "
     "__getitem__ 128 times and collates per batch",

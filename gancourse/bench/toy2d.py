@@ -27,7 +27,7 @@ from gancourse.training import GANTrainer, linear_decay
 
 N_SAMPLES = 2_500
 #: Small MLPs gain nothing from intra-op threads, and on a busy machine a second OpenMP thread that
-#: spin-waits for a descheduled partner made each step several times slower (notes/results.md).
+#: spin-waits for a descheduled partner made each step several times slower.
 DEFAULT_THREADS = 1
 DATASETS = ("ring", "grid")
 
