@@ -92,11 +92,11 @@ def _available_idx_splits(raw_dir: Path) -> list[str]:
 
 
 def _offline_help(name: str, root: Path) -> str:
-    folder = _FOLDERS.get(name, "cifar-10-batches-py")
+    folder = root / _FOLDERS[name] / "raw" if name in _FOLDERS else root / "cifar-10-batches-py"
     return (
         f"Could not load {name!r}: it is not in {root} and downloading it failed (is this machine offline?). "
-        f"Either connect to the internet, or copy the dataset files into {root / folder}"
-        + (" /raw (the idx files, .gz allowed)" if name in _FOLDERS else "")
+        f"Either connect to the internet, or copy the dataset files into {folder}"
+        + (" (the idx files, .gz allowed)" if name in _FOLDERS else "")
         + ", or point $GANCOURSE_DATA at a folder that has them. "
         "The 'digits' dataset (scikit-learn's 1,797 real handwritten digits) always works offline."
     )

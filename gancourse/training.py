@@ -112,6 +112,8 @@ class GANTrainer:
 
     objective: ``gan`` (BCE, non-saturating G), ``gan-saturating`` (minimax G loss), ``wgan``
     (critic with weight clipping), ``wgan-gp`` (gradient penalty), ``hinge``.
+    optimizer: ``adam`` (default), ``adam-fused`` (the same update in one fused kernel: faster for small
+    models, equal up to rounding), ``rmsprop`` (WGAN's choice) or ``sgd``.
     r1_weight: γ of the R1 penalty (γ/2)·E‖∇D(x)‖² on real data, which damps the oscillation around the
     equilibrium (Mescheder et al., 2018); ``r1_every`` = N applies it (N× weighted) on every N-th
     generator step only ("lazy" regularisation as in StyleGAN2), which is cheaper.
@@ -129,8 +131,8 @@ class GANTrainer:
                  lr_schedule: Callable[[int], float] | None = None, channels_last: bool | None = None):
         if objective not in OBJECTIVES:
             raise ValueError(f"Unknown objective {objective!r}; choose one of {sorted(OBJECTIVES)}.")
-        if optimizer not in ("adam", "rmsprop", "sgd"):
-            raise ValueError(f"optimizer must be 'adam', 'rmsprop' or 'sgd', got {optimizer!r}")
+        if optimizer not in ("adam", "adam-fused", "rmsprop", "sgd"):
+            raise ValueError(f"optimizer must be 'adam', 'adam-fused', 'rmsprop' or 'sgd', got {optimizer!r}")
         if critic_steps < 1:
             raise ValueError(f"critic_steps (k) must be at least 1, got {critic_steps}")
         if label_smoothing and not OBJECTIVES[objective][2]:
@@ -141,6 +143,7 @@ class GANTrainer:
             raise TypeError("the generator needs a `latent_dim` attribute (the size of its noise input)")
         self.device = get_device(device) if not isinstance(device, torch.device) else device
         self.generator, self.discriminator = generator.to(self.device), discriminator.to(self.device)
+        self._discriminator_params = list(self.discriminator.parameters())  # toggled at every generator step
         if channels_last is None:
             convs = (nn.Conv2d, nn.ConvTranspose2d)
             channels_last = self.device.type == "cpu" and any(isinstance(m, convs) for m in discriminator.modules())
@@ -173,6 +176,9 @@ class GANTrainer:
         # the same arithmetic (bit-identical results), faster for the many small tensors of a GAN.
         if name == "adam":
             return torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(betas), foreach=True)
+        if name == "adam-fused":  # one kernel for the whole update: ~4× cheaper for small MLPs on the CPU,
+            # but rounded differently in the last bits, so not bit-identical to "adam"
+            return torch.optim.Adam(model.parameters(), lr=lr, betas=tuple(betas), fused=True)
         if name == "rmsprop":
             return torch.optim.RMSprop(model.parameters(), lr=lr, foreach=True)
         return torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
@@ -244,11 +250,15 @@ class GANTrainer:
 
     def generator_step(self, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> dict:
         """One update of G through the (just updated) D, on the fake batch of the last D step."""
-        self.discriminator.requires_grad_(False)  # only the input gradient is needed from D here
+        # only the input gradient is needed from D here (same as D.requires_grad_(False), without
+        # walking the module tree at every step)
+        for p in self._discriminator_params:
+            p.requires_grad_(False)
         try:
             loss = self.g_loss_fn(self._call(self.discriminator, fake, fake_labels))
         finally:
-            self.discriminator.requires_grad_(True)
+            for p in self._discriminator_params:
+                p.requires_grad_(True)
         loss_value = self._check_finite("generator loss", loss)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
