@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 ARGS ?=
 BIN := $(VENV)/bin
-# The environment is rebuilt only when the lock, the project metadata or the checkout path change.
+# The environment is rebuilt only when the lock, the project metadata or the checkout path change: their
+# hash is in the stamp's name (file dates are not used, as a fresh clone makes every file new).
 STAMP := $(VENV)/.stamp-$(shell cat requirements-lock.txt pyproject.toml | sha256sum | cut -c1-12)-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)
 # Offline data: the MNIST test split beside the repo (../shared/data) unless GANCOURSE_DATA is set.
 SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
@@ -16,7 +17,7 @@ NBTEST := build/nbtest
 
 env: $(STAMP)
 
-$(STAMP): requirements-lock.txt pyproject.toml
+$(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
