@@ -24,6 +24,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from gancourse.checkpoints import load_checkpoint, save_checkpoint
+from gancourse.config import seed_everything
 
 __all__ = ["MNISTClassifier", "ClassifierConfig", "train_classifier", "accuracy", "predict",
            "cache_dir", "load_or_train_classifier"]
@@ -98,7 +99,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, config: Classif
         raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(images.shape)}")
     from tqdm.auto import tqdm
 
-    torch.manual_seed(config.seed)
+    seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = MNISTClassifier(num_classes=int(labels.max()) + 1).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)

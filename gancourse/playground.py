@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from gancourse import metrics, models, toy, viz
-from gancourse.config import get_device
+from gancourse.config import get_device, seed_everything
 from gancourse.training import GANTrainer, History
 
 __all__ = [
@@ -86,7 +86,7 @@ def train_playground(dataset: str = "ring", objective: str = "gan", *, lr_g: flo
     if steps < 1 or checkpoints < 1 or n_points < 1:
         raise ValueError(f"steps, checkpoints and n_points must be positive, got {steps}, {checkpoints}, {n_points}")
     start = time.perf_counter()
-    torch.manual_seed(seed)  # the networks' initial weights
+    seed_everything(seed)  # the networks' initial weights
     generator = models.MLPGenerator(latent_dim, 2, hidden=hidden, tanh_output=False)
     discriminator = models.MLPDiscriminator(2, hidden=hidden)
     device = device if isinstance(device, torch.device) else get_device(device)
