@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-    "dcgan_init_", "count_parameters",
+    "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev",
 ]
 
 
@@ -38,6 +38,21 @@ def dcgan_init_(model: nn.Module) -> nn.Module:
             nn.init.normal_(module.weight, 1.0, 0.02)
             nn.init.zeros_(module.bias)
     return model
+
+
+def minibatch_stddev(h: torch.Tensor) -> torch.Tensor:
+    """Append one feature (N, F) or channel (N, C, H, W): the batch's mean per-feature standard deviation.
+
+    Minibatch standard deviation (ProGAN, :cite:`karras2018progressive`): D sees how spread out the whole
+    batch is, so a generator that puts every sample on a few modes is easy to reject.  ε keeps the
+    gradient finite when all samples are equal; a batch of one gets 0.
+    """
+    if len(h) > 1:
+        centred = h - h.mean(dim=0, keepdim=True)
+        spread = centred.square().mean(dim=0).add(1e-8).sqrt().mean()
+    else:
+        spread = h.new_zeros(())
+    return torch.cat([h, spread.expand(len(h), 1, *h.shape[2:])], dim=1)
 
 
 def _maybe_sn(layer: nn.Module, use: bool) -> nn.Module:
@@ -112,7 +127,6 @@ class MLPDiscriminator(_Conditional):
         self.num_classes, self.minibatch_std = num_classes, minibatch_std
         layers, width = [], math.prod(self.input_shape) + (num_classes or 0)
         for i, h in enumerate(hidden):
-            # minibatch std (ProGAN, :cite:`karras2018progressive`) lets D see the batch's spread
             extra = 1 if (minibatch_std and i == len(hidden) - 1) else 0
             layers.append(_maybe_sn(nn.Linear(width + extra, h), spectral_norm))
             width = h
@@ -127,14 +141,16 @@ class MLPDiscriminator(_Conditional):
             h = torch.cat([h, onehot], dim=1)
         for i, layer in enumerate(self.hidden):
             if self.minibatch_std and i == len(self.hidden) - 1:
-                if len(h) > 1:  # mean over features of the per-feature std; ε keeps the gradient finite at 0
-                    centred = h - h.mean(dim=0, keepdim=True)
-                    spread = centred.square().mean(dim=0).add(1e-8).sqrt().mean()
-                else:
-                    spread = h.new_zeros(())
-                h = torch.cat([h, spread.expand(len(h), 1)], dim=1)
+                h = minibatch_stddev(h)
             h = F.leaky_relu(layer(h), 0.2)
         return self.out(h).squeeze(1)
+
+
+class MinibatchStdDev(nn.Module):
+    """:func:`minibatch_stddev` as a layer, for use inside ``nn.Sequential``."""
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return minibatch_stddev(h)
 
 
 _SIZES = (28, 32)
@@ -185,11 +201,12 @@ class DCGANDiscriminator(_Conditional):
     """DCGAN discriminator: strided Conv2d + LeakyReLU(0.2) (BatchNorm inside), no pooling → one logit.
 
     ``batch_norm=False`` is needed for WGAN-GP, whose penalty is per sample (:cite:`gulrajani2017wgangp`).
-    Conditional models get the one-hot label as extra constant input channels.
+    Conditional models get the one-hot label as extra constant input channels.  ``minibatch_std`` adds
+    :func:`minibatch_stddev` as one more channel before the last convolution.
     """
 
     def __init__(self, channels: int = 1, image_size: int = 28, width: int = 64, *, num_classes: int | None = None,
-                 batch_norm: bool = True, spectral_norm: bool = False):
+                 batch_norm: bool = True, spectral_norm: bool = False, minibatch_std: bool = False):
         super().__init__()
         _check_image_args(channels, image_size)
         self.num_classes = num_classes
@@ -199,13 +216,16 @@ class DCGANDiscriminator(_Conditional):
             conv = _maybe_sn(nn.Conv2d(cin, cout, 4, 2, 1, bias=not (norm and batch_norm)), spectral_norm)
             return [conv] + ([nn.BatchNorm2d(cout)] if norm and batch_norm else []) + [nn.LeakyReLU(0.2, True)]
 
-        cin = channels + (num_classes or 0)
+        cin, extra = channels + (num_classes or 0), int(minibatch_std)
+        self.minibatch_std = minibatch_std
         if image_size == 28:
-            layers = [*down(cin, width, norm=False), *down(width, 2 * width), _maybe_sn(nn.Conv2d(2 * width, 1, 7, 1, 0), spectral_norm)]
+            layers = [*down(cin, width, norm=False), *down(width, 2 * width)]
+            head = _maybe_sn(nn.Conv2d(2 * width + extra, 1, 7, 1, 0), spectral_norm)
         else:
-            layers = [*down(cin, width, norm=False), *down(width, 2 * width), *down(2 * width, 4 * width),
-                      _maybe_sn(nn.Conv2d(4 * width, 1, 4, 1, 0), spectral_norm)]
-        self.net = nn.Sequential(*layers)
+            layers = [*down(cin, width, norm=False), *down(width, 2 * width), *down(2 * width, 4 * width)]
+            head = _maybe_sn(nn.Conv2d(4 * width + extra, 1, 4, 1, 0), spectral_norm)
+        # one Sequential as before (same parameter names); the batch-spread channel goes in front of the head
+        self.net = nn.Sequential(*layers, *([MinibatchStdDev()] if minibatch_std else []), head)
         dcgan_init_(self)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -49,13 +49,14 @@ def test_toy2d_single_seed_flag(tmp_path):
 
 def test_recommended_recipe_is_documented_and_honest():
     doc = recommended_recipe.__doc__.lower()
-    for word in ("minibatch", "r1", "learning-rate", "rejection sampling", "cheating"):
+    for word in ("minibatch", "r1", "learning-rate", "rejection sampling", "average", "cheating"):
         assert word in doc
     recipe = recommended_recipe()
-    assert recipe.minibatch_std and recipe.r1_weight > 0 and recipe.decay_start is not None
+    assert recipe.minibatch_std and recipe.r1_weight > 0 and recipe.decay_start is not None and recipe.ema_decay > 0
     assert set(METHODS) >= {"gan", "wgan-gp", "recommended"}
     trainer = recipe.build(seed=0)
     assert trainer.r1_weight == recipe.r1_weight and trainer.lr_schedule is not None
+    assert trainer.generator_ema is not None and trainer.sampler is trainer.generator_ema
     raw = {}
     _, samples, seconds = train_toy2d("grid", recipe.__class__(**{**recipe.__dict__, "steps": 4}), seed=0, n_samples=20, raw=raw)
     assert samples.shape == (20, 2) and raw["samples"].shape == (20, 2) and seconds > 0 and 0 < raw["acceptance"] <= 1
@@ -133,13 +134,37 @@ def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
           "--classifier-cache", str(tmp_path / "cache"), "--no-progress", "--json", str(out), "--save-samples", str(samples)])
     assert "floor" in capsys.readouterr().out
     payload = _read(out)
-    run = payload["runs"][0]
     assert payload["train_images"] == 480 and payload["fid_images"] == 160
-    assert run["steps"] >= 1 and run["fid"] >= 0 and payload["fid_floor"] >= 0
-    assert len(run["class_histogram"]) == 10 and sum(run["class_histogram"]) == pytest.approx(1.0)
+    assert [r["model"] for r in payload["runs"]] == ["dcgan", "cdcgan"]  # both models by default
+    for run in payload["runs"]:
+        assert run["steps"] >= 1 and run["fid"] >= 0 and payload["fid_floor"] >= 0
+        assert len(run["class_histogram"]) == 10 and sum(run["class_histogram"]) == pytest.approx(1.0)
+        arr = np.load(tmp_path / f"s_{run['model']}.npy")
+        assert arr.shape == (200, 1, 28, 28) and arr.dtype == np.float32 and arr.min() >= -1 and arr.max() <= 1
+    unconditional, conditional = payload["runs"]
+    assert unconditional["label_accuracy"] is None and 0 <= conditional["label_accuracy"] <= 1
     assert 0 <= payload["classifier"]["heldout_accuracy"] <= 1
-    arr = np.load(samples)
-    assert arr.shape == (200, 1, 28, 28) and arr.dtype == np.float32 and arr.min() >= -1 and arr.max() <= 1
+
+
+def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
+    from types import SimpleNamespace
+
+    from gancourse.bench.mnist import build_trainer, generate
+
+    args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4)
+    trainer = build_trainer("cdcgan", args, seed=0, device=torch.device("cpu"))
+    samples, asked = generate(trainer, 2500, seed=0, batch=1000)
+    assert samples.shape == (2500, 1, 28, 28) and torch.equal(torch.bincount(asked), torch.full((10,), 250))
+    assert generate(build_trainer("dcgan", args, 0, torch.device("cpu")), 10, seed=0)[1] is None
+    with pytest.raises(ValueError, match="unknown model"):
+        build_trainer("stylegan", args, 0, torch.device("cpu"))
+
+
+def test_mnist_refuses_fewer_samples_than_the_fid_reference(tmp_path, shared_mnist_root, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    with pytest.raises(ValueError, match="--samples must be at least"):
+        main(["mnist", "--minutes", "0.01", "--limit", "800", "--samples", "100", "--no-progress",
+              "--classifier-epochs", "1", "--classifier-cache", str(tmp_path / "cache")])
 
 
 # ---- speed ----------------------------------------------------------------------------------------

@@ -98,3 +98,18 @@ def test_minibatch_std_changes_output_with_batch_spread():
     same = d(torch.cat([x[:1]] * 8))[0]
     spread = d(torch.cat([x[:1], x[1:]]))[0]
     assert not torch.isclose(same, spread)
+
+
+def test_dcgan_minibatch_std_adds_one_channel_that_sees_the_batch():
+    torch.manual_seed(0)
+    plain, with_std = models.DCGANDiscriminator(), models.DCGANDiscriminator(minibatch_std=True)
+    assert models.count_parameters(with_std) - models.count_parameters(plain) == 7 * 7  # one more channel into the 7×7 head
+    h = torch.randn(6, 3, 5, 5)
+    out = models.minibatch_stddev(h)
+    expected = h.std(dim=0, unbiased=False).mean()  # mean over features of the per-feature batch std
+    assert out.shape == (6, 4, 5, 5) and torch.allclose(out[:, 3], expected.expand(6, 5, 5), atol=1e-5)
+    with_std.eval()  # BatchNorm fixed: only the batch-spread channel couples the samples
+    x = torch.randn(4, 1, 28, 28)
+    alone = with_std(x[:1].expand(4, -1, -1, -1).contiguous())[0]
+    mixed = with_std(x)[0]
+    assert not torch.allclose(alone, mixed)  # same first image, different batch spread, different score

@@ -207,3 +207,36 @@ def test_generator_step_leaves_the_discriminator_trainable_and_untouched():
     trainer.generator_step(fake, None)
     assert all(p.requires_grad and p.grad is None for p in d.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, d.parameters()))
+
+
+def test_generator_weight_average_follows_the_formula_and_is_what_sample_uses():
+    """ema_t = β_t·ema_{t−1} + (1 − β_t)·G_t with β_t = min(β, (1 + t)/(10 + t)), written out by hand."""
+    decay, steps = 0.9, 6
+    g, d = _toy_pair()
+    trainer = GANTrainer(g, d, ema_decay=decay, seed=0, device="cpu")
+    expected = [p.detach().clone() for p in g.parameters()]
+    stream = iter(_stream())
+    for t in range(steps):
+        trainer.fit(stream, 1, progress=False)
+        beta = min(decay, (1 + t) / (10 + t))
+        expected = [beta * e + (1 - beta) * p.detach() for e, p in zip(expected, g.parameters())]
+    for e, p, q in zip(expected, trainer.generator_ema.parameters(), g.parameters()):
+        assert torch.allclose(e, p, atol=1e-6) and not torch.equal(p, q) and not p.requires_grad
+    z = torch.randn(5, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(trainer.sample(5, seed=1), trainer.generator_ema(z))
+    with pytest.raises(ValueError, match="ema_decay"):
+        GANTrainer(g, d, ema_decay=1.0)
+
+
+def test_weight_average_is_checkpointed_and_must_match(tmp_path):
+    g, d = _toy_pair()
+    trainer = GANTrainer(g, d, ema_decay=0.99, device="cpu")
+    trainer.fit(_stream(), 4, progress=False)
+    trainer.save(tmp_path / "ema.pt")
+    g2, d2 = _toy_pair(seed=5)
+    resumed = GANTrainer(g2, d2, ema_decay=0.99, device="cpu")
+    resumed.load(tmp_path / "ema.pt")
+    assert all(torch.equal(a, b) for a, b in zip(trainer.generator_ema.parameters(), resumed.generator_ema.parameters()))
+    with pytest.raises(ValueError, match="ema_decay"):
+        GANTrainer(*_toy_pair(), device="cpu").load(tmp_path / "ema.pt")

@@ -60,11 +60,38 @@ def train_for(trainer: GANTrainer, batches, seconds: float, *, progress: bool = 
     return steps
 
 
+#: What ``--model`` can train: the course DCGAN (notebook 05) and its conditional form (CGAN, notebook 06).
+MODELS = {
+    "dcgan": "DCGAN, unconditional: G(z)",
+    "cdcgan": "conditional DCGAN (one-hot label into G and D): G(z, y), asked for each digit equally often",
+}
+
+
+def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrainer:
+    """Seeded generator, discriminator and trainer for ``model`` with the command line's settings."""
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {sorted(MODELS)}")
+    seed_everything(seed)
+    num_classes = 10 if model == "cdcgan" else None
+    g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width, num_classes=num_classes)
+    d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
+    return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, device=device, seed=seed)
+
+
 @torch.no_grad()
-def generate(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> torch.Tensor:
-    """``n`` samples (N, 1, 28, 28) in [-1, 1], float32, on the CPU (generator in eval mode)."""
-    parts = [trainer.sample(min(batch, n - i), seed=seed + i) for i in range(0, n, batch)]
-    return torch.cat(parts).float().clamp_(-1, 1)
+def generate(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``n`` samples (N, 1, 28, 28) in [-1, 1], float32, on the CPU (generator in eval mode), and the
+    labels a conditional generator was asked for (0, 1, …, 9, 0, 1, … — every digit equally often)."""
+    labels = torch.arange(n) % trainer.num_classes if trainer.num_classes else None
+    parts = [trainer.sample(min(batch, n - i), seed=seed + i, labels=None if labels is None else labels[i:i + batch])
+             for i in range(0, n, batch)]
+    return torch.cat(parts).float().clamp_(-1, 1), labels
+
+
+def _samples_path(base: str, model: str, seed: int, many_models: bool, many_seeds: bool) -> Path:
+    path = Path(base)
+    suffix = (f"_{model}" if many_models else "") + (f"_seed{seed}" if many_seeds else "")
+    return path.with_name(f"{path.stem}{suffix}{path.suffix or '.npy'}")
 
 
 def run(args) -> dict:
@@ -80,6 +107,8 @@ def run(args) -> dict:
         held_a.images, held_b.images = held_a.images[:n], held_b.images[:n]
         held_a.labels, held_b.labels = held_a.labels[:n], held_b.labels[:n]
     n_eval = len(held_b)
+    if args.samples < n_eval:
+        raise ValueError(f"--samples must be at least the {n_eval:,} held-out images FID compares against, got {args.samples:,}")
 
     cache = False if args.no_classifier_cache else args.classifier_cache
     config = ClassifierConfig(epochs=args.classifier_epochs)
@@ -94,50 +123,49 @@ def run(args) -> dict:
     real_cov = metrics.class_coverage(logits_b)
 
     runs = []
-    for seed in args.seeds:
-        seed_everything(seed)
-        g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width)
-        d = DCGANDiscriminator(width=args.width)
-        trainer = GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, device=device, seed=seed)
-        batches = Batches.from_data(kept, batch_size=min(args.batch_size, len(kept)), seed=seed, device=device)
-        start = time.perf_counter()
-        steps = train_for(trainer, batches, 60 * args.minutes, progress=args.progress, description=f"DCGAN seed {seed}")
-        train_seconds = time.perf_counter() - start
-        samples = generate(trainer, args.samples, seed=10_000 + seed)
-        logits, feats = predict(classifier, samples)
-        cov = metrics.class_coverage(logits)
-        if len(samples) < n_eval:
-            raise ValueError(f"--samples must be at least the {n_eval:,} held-out images FID compares against")
-        n_fid = n_eval
-        fid = metrics.fid_from_features(feats[:n_fid], feats_b)
-        row = {"seed": seed, "steps": steps, "train_seconds": train_seconds, "steps_per_second": steps / train_seconds,
-               "images_seen": steps * batches.batch_size, "epochs": steps * batches.batch_size / len(kept),
-               "class_histogram": cov.histogram.tolist(), "classes_seen": cov.classes_seen, "entropy": cov.entropy,
-               "entropy_ratio": cov.entropy / cov.max_entropy, "confidence": cov.confidence, "fid": fid,
-               "fid_images": n_fid, "fid_floor": floor, "fid_ratio": fid / floor if floor > 0 else math.inf,
-               "stop_reason": trainer.history.stop_reason}
-        row["goal_met"] = bool(cov.classes_seen == 10 and cov.entropy >= GOAL_ENTROPY and row["fid_ratio"] <= GOAL_FID_RATIO)
-        if args.save_samples:
-            path = Path(args.save_samples)
-            if len(args.seeds) > 1:
-                path = path.with_name(f"{path.stem}_seed{seed}{path.suffix or '.npy'}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, samples.numpy().astype(np.float32))
-            row["samples_file"] = str(path)
-        runs.append(row)
+    for model in args.model:
+        for seed in args.seeds:
+            trainer = build_trainer(model, args, seed, device)
+            batches = Batches.from_data(kept, batch_size=min(args.batch_size, len(kept)), seed=seed, device=device)
+            start = time.perf_counter()
+            steps = train_for(trainer, batches, 60 * args.minutes, progress=args.progress, description=f"{model} seed {seed}")
+            train_seconds = time.perf_counter() - start
+            samples, asked = generate(trainer, args.samples, seed=10_000 + seed)
+            logits, feats = predict(classifier, samples)
+            cov = metrics.class_coverage(logits)
+            fid = metrics.fid_from_features(feats[:n_eval], feats_b)
+            row = {"model": model, "seed": seed, "steps": steps, "train_seconds": train_seconds,
+                   "steps_per_second": steps / train_seconds, "images_seen": steps * batches.batch_size,
+                   "epochs": steps * batches.batch_size / len(kept),
+                   "class_histogram": cov.histogram.tolist(), "classes_seen": cov.classes_seen, "entropy": cov.entropy,
+                   "entropy_ratio": cov.entropy / cov.max_entropy, "confidence": cov.confidence, "fid": fid,
+                   "fid_images": n_eval, "fid_floor": floor, "fid_ratio": fid / floor if floor > 0 else math.inf,
+                   "label_accuracy": None if asked is None else float((logits.argmax(1) == asked).float().mean()),
+                   "stop_reason": trainer.history.stop_reason}
+            row["goal_met"] = bool(cov.classes_seen == 10 and cov.entropy >= GOAL_ENTROPY and row["fid_ratio"] <= GOAL_FID_RATIO)
+            if args.save_samples:
+                path = _samples_path(args.save_samples, model, seed, len(args.model) > 1, len(args.seeds) > 1)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, samples.numpy().astype(np.float32))
+                row["samples_file"] = str(path)
+            runs.append(row)
 
-    print(f"\n### mnist — DCGAN trained for {args.minutes:g} min of wall time on {len(kept):,} images "
-          f"({data.split} split, {100 * HOLDOUT:.0f} % held out)\n")
+    print(f"\n### mnist — trained for {args.minutes:g} min of wall time each on {len(kept):,} images "
+          f"({data.split} split, {100 * HOLDOUT:.0f} % held out), batch {args.batch_size}\n")
     print(markdown_table(
-        ["seed", "steps", "epochs", "classes", "entropy (÷ ln 10)", "confidence", f"FID ({n_eval:,} vs {n_eval:,})", "floor", "FID ÷ floor", "goal"],
-        [[r["seed"], r["steps"], f"{r['epochs']:.1f}", f"{r['classes_seen']}/10", f"{r['entropy']:.3f} ({r['entropy_ratio']:.3f})",
-          f"{r['confidence']:.3f}", f"{r['fid']:.2f}", f"{r['fid_floor']:.2f}",
-          f"{r['fid_ratio']:.2f}", "met" if r["goal_met"] else "not met"] for r in runs]))
-    hist_rows = [[f"seed {r['seed']}"] + [f"{100 * p:.1f}" for p in r["class_histogram"]] for r in runs]
+        ["model", "seed", "steps", "epochs", "classes", "entropy (÷ ln 10)", "confidence", "asked digit drawn",
+         f"FID ({n_eval:,} vs {n_eval:,})", "floor", "FID ÷ floor", "goal"],
+        [[r["model"], r["seed"], r["steps"], f"{r['epochs']:.1f}", f"{r['classes_seen']}/10",
+          f"{r['entropy']:.3f} ({r['entropy_ratio']:.3f})", f"{r['confidence']:.3f}",
+          "—" if r["label_accuracy"] is None else f"{100 * r['label_accuracy']:.1f} %",
+          f"{r['fid']:.2f}", f"{r['fid_floor']:.2f}", f"{r['fid_ratio']:.2f}", "met" if r["goal_met"] else "not met"]
+         for r in runs], align="llrrrrrrrrrl"))
+    hist_rows = [[f"{r['model']} seed {r['seed']}"] + [f"{100 * p:.1f}" for p in r["class_histogram"]] for r in runs]
     hist_rows.append(["real (half B)"] + [f"{100 * p:.1f}" for p in real_cov.histogram])
     print(f"\nPredicted-class histogram of {args.samples:,} generated samples (%):\n")
     print(markdown_table(["samples"] + [str(i) for i in range(10)], hist_rows))
-    print(f"\nEvaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
+    print(f"\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
+    print(f"Evaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
           f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
           f"FID ≤ {GOAL_FID_RATIO:g} × floor. Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
           f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
@@ -147,17 +175,20 @@ def run(args) -> dict:
                            "path": info["path"], "num_features": classifier.num_features, "epochs": config.epochs},
             "fid_floor": floor, "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
                                                         "histogram": real_cov.histogram.tolist()},
-            "settings": {"latent_dim": args.latent_dim, "width": args.width, "batch_size": args.batch_size, "lr": args.lr,
-                         "samples": args.samples},
+            "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
+                         "batch_size": args.batch_size, "lr": args.lr, "samples": args.samples},
             "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
             "runs": runs, "load_average_end": machine_info(device)["load_average"]}
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--minutes", type=float, default=5.0, help="wall-time training budget per seed (default 5)")
+    parser.add_argument("--model", nargs="+", choices=sorted(MODELS), default=list(MODELS),
+                        help="which GANs to train, one run per model and seed (default: both)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="wall-time training budget per run (default 5)")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples to evaluate and save")
     parser.add_argument("--save-samples", metavar="PATH", help="write the samples as .npy (N×1×28×28 float32 in [-1, 1])")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="images per step (default 64: in a fixed time budget more, smaller steps won; see README)")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (β = 0.5, 0.999)")
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="DCGAN base channel width")

