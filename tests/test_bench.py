@@ -136,6 +136,10 @@ def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
     payload = _read(out)
     assert payload["train_images"] == 480 and payload["fid_images"] == 160
     assert [r["model"] for r in payload["runs"]] == ["dcgan", "cdcgan"]  # both models by default
+    refs = {r["images"]: r for r in payload["reference_points"]}
+    assert refs["half A: real, unseen (the floor)"]["fid"] == pytest.approx(payload["fid_floor"])
+    assert refs["half A blurred (3×3 binomial)"]["fid"] > payload["fid_floor"]
+    assert refs["half A, digits 0–4 only"]["entropy_ratio"] < 0.8  # five of ten classes: ln 5 / ln 10 = 0.70
     for run in payload["runs"]:
         assert run["steps"] >= 1 and run["fid"] >= 0 and payload["fid_floor"] >= 0
         assert len(run["class_histogram"]) == 10 and sum(run["class_histogram"]) == pytest.approx(1.0)

@@ -1,13 +1,16 @@
-"""``mnist``: what the course DCGAN reaches in a fixed wall-time budget, judged by a held-out classifier.
+"""``mnist``: what the course DCGANs reach in a fixed wall-time budget, judged by a held-out classifier.
 
 Data: ``load_images("mnist", split="auto")`` (here: the 10,000-image test split).  A fixed, seeded
-split holds out 40 %: the GAN and the evaluation classifier train on the other 60 %; the held-out part
+split holds out 40 %: the GANs and the evaluation classifier train on the other 60 %; the held-out part
 is cut in two halves A and B of equal size.
+Models (``--model``): ``dcgan``, the unconditional DCGAN, and ``cdcgan``, the same networks given the
+one-hot label (CGAN), which is asked for every digit equally often; the classifier then judges whether
+each sample shows the digit asked for.
 Reported: the classifier's accuracy on the held-out images; for 10,000 generated samples the predicted
 class histogram, its entropy (ln 10 = 2.303 is uniform) and the mean confidence; FID on the classifier's
 128-d penultimate features between generated samples and half B, and the real-vs-real floor: half A
-against half B, the same number of images, all unseen by the GAN and by the classifier.
-"""
+against half B, the same number of images, all unseen by the GANs and by the classifier.  Real images
+spoiled in known ways (noise, blur, dropped classes) are scored too, to show what an FID here means."""
 
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gancourse import metrics
 from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_classifier, predict
 from gancourse.config import get_device, seed_everything
-from gancourse.data import Batches, load_images
+from gancourse.data import Batches, ImageData, load_images
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
 from gancourse.training import GANTrainer
 
@@ -58,6 +62,32 @@ def train_for(trainer: GANTrainer, batches, seconds: float, *, progress: bool = 
     finally:
         bar.close()
     return steps
+
+
+def reference_points(classifier, held_a: ImageData, kept: ImageData, feats_b: torch.Tensor) -> list[dict]:
+    """FID against half B of *real* images spoiled in known ways: what a number in this feature space means.
+
+    Rows: half A (the floor), the GAN's own training images (what a GAN that memorised them would score),
+    half A with Gaussian pixel noise, half A blurred by a 3×3 binomial filter, and only the digits 0–4 of
+    half A (half the classes dropped, images untouched).
+    """
+    images, gen = held_a.images, torch.Generator().manual_seed(0)
+    kernel = torch.tensor([1.0, 2.0, 1.0])
+    kernel = (kernel[:, None] * kernel[None, :] / 16).view(1, 1, 3, 3)
+    cases = [("half A: real, unseen (the floor)", images),
+             ("the GAN's training images", kept.images[:len(images)]),
+             ("half A + pixel noise, std 0.1", images + 0.1 * torch.randn(images.shape, generator=gen)),
+             ("half A + pixel noise, std 0.2", images + 0.2 * torch.randn(images.shape, generator=gen)),
+             ("half A blurred (3×3 binomial)", F.conv2d(F.pad(images, (1, 1, 1, 1), value=-1.0), kernel)),
+             ("half A, digits 0–4 only", images[held_a.labels < 5])]
+    rows = []
+    for name, x in cases:
+        logits, feats = predict(classifier, x.clamp(-1, 1))
+        cov = metrics.class_coverage(logits)
+        enough = len(x) > feats.shape[1]  # fewer would make the covariance singular (tiny --limit runs)
+        rows.append({"images": name, "n": len(x), "fid": metrics.fid_from_features(feats, feats_b) if enough else None,
+                     "entropy_ratio": cov.entropy / cov.max_entropy})
+    return rows
 
 
 #: What ``--model`` can train: the course DCGAN (notebook 05) and its conditional form (CGAN, notebook 06).
@@ -121,6 +151,7 @@ def run(args) -> dict:
     logits_b, feats_b = predict(classifier, held_b.images)
     floor = metrics.fid_from_features(feats_a, feats_b)
     real_cov = metrics.class_coverage(logits_b)
+    references = reference_points(classifier, held_a, kept, feats_b)
 
     runs = []
     for model in args.model:
@@ -164,6 +195,10 @@ def run(args) -> dict:
     hist_rows.append(["real (half B)"] + [f"{100 * p:.1f}" for p in real_cov.histogram])
     print(f"\nPredicted-class histogram of {args.samples:,} generated samples (%):\n")
     print(markdown_table(["samples"] + [str(i) for i in range(10)], hist_rows))
+    print("\nWhat the numbers mean: FID of real images against half B, spoiled in known ways:\n")
+    print(markdown_table(["images", "n", "entropy (÷ ln 10)", "FID", "FID ÷ floor"],
+                         [[r["images"], f"{r['n']:,}", f"{r['entropy_ratio']:.3f}", *([f"{r['fid']:.2f}", f"{r['fid'] / floor:.1f}"] if r["fid"] is not None else ["—", "—"])]
+                          for r in references]))
     print(f"\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
     print(f"Evaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
           f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
@@ -173,7 +208,7 @@ def run(args) -> dict:
             "train_images": len(kept), "heldout_images": len(held), "fid_images": n_eval,
             "classifier": {"heldout_accuracy": acc, "cached": info["cached"], "seconds": info["seconds"],
                            "path": info["path"], "num_features": classifier.num_features, "epochs": config.epochs},
-            "fid_floor": floor, "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
+            "fid_floor": floor, "reference_points": references, "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
                                                         "histogram": real_cov.histogram.tolist()},
             "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
                          "batch_size": args.batch_size, "lr": args.lr, "samples": args.samples},
