@@ -196,9 +196,11 @@ def run(args) -> dict:
     print(f"\nPredicted-class histogram of {args.samples:,} generated samples (%):\n")
     print(markdown_table(["samples"] + [str(i) for i in range(10)], hist_rows))
     print("\nWhat the numbers mean: FID of real images against half B, spoiled in known ways:\n")
-    print(markdown_table(["images", "n", "entropy (÷ ln 10)", "FID", "FID ÷ floor"],
-                         [[r["images"], f"{r['n']:,}", f"{r['entropy_ratio']:.3f}", *([f"{r['fid']:.2f}", f"{r['fid'] / floor:.1f}"] if r["fid"] is not None else ["—", "—"])]
-                          for r in references]))
+    ref_rows = []
+    for r in references:
+        fid_cells = [f"{r['fid']:.2f}", f"{r['fid'] / floor:.1f}"] if r["fid"] is not None else ["—", "—"]
+        ref_rows.append([r["images"], f"{r['n']:,}", f"{r['entropy_ratio']:.3f}", *fid_cells])
+    print(markdown_table(["images", "n", "entropy (÷ ln 10)", "FID", "FID ÷ floor"], ref_rows))
     print(f"\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
     print(f"Evaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
           f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
@@ -208,8 +210,9 @@ def run(args) -> dict:
             "train_images": len(kept), "heldout_images": len(held), "fid_images": n_eval,
             "classifier": {"heldout_accuracy": acc, "cached": info["cached"], "seconds": info["seconds"],
                            "path": info["path"], "num_features": classifier.num_features, "epochs": config.epochs},
-            "fid_floor": floor, "reference_points": references, "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
-                                                        "histogram": real_cov.histogram.tolist()},
+            "fid_floor": floor, "reference_points": references,
+            "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
+                                    "histogram": real_cov.histogram.tolist()},
             "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
                          "batch_size": args.batch_size, "lr": args.lr, "samples": args.samples},
             "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
