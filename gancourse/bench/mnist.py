@@ -105,7 +105,7 @@ def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrain
     num_classes = 10 if model == "cdcgan" else None
     g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width, num_classes=num_classes)
     d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
-    return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, device=device, seed=seed)
+    return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema_decay, device=device, seed=seed)
 
 
 @torch.no_grad()
@@ -180,9 +180,13 @@ def run(args) -> dict:
                 np.save(path, samples.numpy().astype(np.float32))
                 row["samples_file"] = str(path)
             runs.append(row)
+            if args.progress:
+                print(f"  {model} seed {seed}: {steps} steps, entropy {row['entropy_ratio']:.3f} · ln 10, "
+                      f"FID {fid:.2f} = {row['fid_ratio']:.2f} × floor", flush=True)
 
     print(f"\n### mnist — trained for {args.minutes:g} min of wall time each on {len(kept):,} images "
-          f"({data.split} split, {100 * HOLDOUT:.0f} % held out), batch {args.batch_size}\n")
+          f"({data.split} split, {100 * HOLDOUT:.0f} % held out), batch {args.batch_size}, "
+          f"samples from {'a weight average of G, β = ' + format(args.ema_decay, 'g') if args.ema_decay else 'G'}\n")
     print(markdown_table(
         ["model", "seed", "steps", "epochs", "classes", "entropy (÷ ln 10)", "confidence", "asked digit drawn",
          f"FID ({n_eval:,} vs {n_eval:,})", "floor", "FID ÷ floor", "goal"],
@@ -214,7 +218,7 @@ def run(args) -> dict:
             "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
                                     "histogram": real_cov.histogram.tolist()},
             "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
-                         "batch_size": args.batch_size, "lr": args.lr, "samples": args.samples},
+                         "batch_size": args.batch_size, "lr": args.lr, "ema_decay": args.ema_decay, "samples": args.samples},
             "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
             "runs": runs, "load_average_end": machine_info(device)["load_average"]}
 
@@ -228,6 +232,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images per step (default 64: in a fixed time budget more, smaller steps won; see README)")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (β = 0.5, 0.999)")
+    parser.add_argument("--ema-decay", type=float, default=0.99,
+                        help="β of the generator's weight average that draws the samples (0 = G itself; default 0.99)")
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="DCGAN base channel width")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")
