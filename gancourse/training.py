@@ -163,6 +163,9 @@ class GANTrainer:
             self.discriminator.to(memory_format=torch.channels_last)
         self.ema_decay = ema_decay
         self.generator_ema = self._make_ema(self.generator) if ema_decay else None
+        if self.generator_ema is not None:  # paired once; load_state_dict copies into these same tensors
+            self._ema_params = (list(self.generator_ema.parameters()), list(self.generator.parameters()))
+            self._ema_buffers = (list(self.generator_ema.buffers()), list(self.generator.buffers()))
         self.objective = objective
         self.d_loss_fn, self.g_loss_fn, self.outputs_are_logits = OBJECTIVES[objective]
         self.critic_steps, self.clip_value, self.gp_weight = critic_steps, clip_value, gp_weight
@@ -206,10 +209,9 @@ class GANTrainer:
     def update_ema(self) -> None:
         """One step of the weight average: ema ← ema + (1 − β_t)·(G − ema); buffers are copied."""
         decay = min(self.ema_decay, (1 + self.step) / (10 + self.step))
-        ema_params = list(self.generator_ema.parameters())
-        torch._foreach_lerp_(ema_params, [p.detach() for p in self.generator.parameters()], 1.0 - decay)
-        for ema_buffer, buffer in zip(self.generator_ema.buffers(), self.generator.buffers()):
-            ema_buffer.copy_(buffer)
+        torch._foreach_lerp_(*self._ema_params, 1.0 - decay)
+        if self._ema_buffers[0]:
+            torch._foreach_copy_(*self._ema_buffers)
 
     @property
     def sampler(self) -> nn.Module:
@@ -373,22 +375,21 @@ class GANTrainer:
         z = torch.randn(n, self.latent_dim, generator=gen, device=self.device)
         if self.num_classes and labels is None:
             labels = torch.arange(n, device=self.device) % self.num_classes
+        return self.generate(z, None if labels is None else labels.to(self.device)).cpu().contiguous()
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """:attr:`sampler` applied to the noise ``z`` (on the trainer's device) in eval mode."""
         generator = self.sampler
         was_training = generator.training
         generator.eval()
         try:
-            out = self._call(generator, z, None if labels is None else labels.to(self.device))
+            return self._call(generator, z, labels)
         finally:
             generator.train(was_training)
-        return out.cpu().contiguous()
 
-    @torch.no_grad()
     def _snapshot(self) -> None:
-        generator = self.sampler
-        was_training = generator.training
-        generator.eval()
-        fake = self._call(generator, self.fixed_noise, self.fixed_labels)
-        generator.train(was_training)
+        fake = self.generate(self.fixed_noise, self.fixed_labels)
         self.history.snapshots.append((self.step, fake.cpu().contiguous()))
 
     def state_dict(self) -> dict:

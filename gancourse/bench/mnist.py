@@ -84,7 +84,9 @@ def reference_points(classifier, held_a: ImageData, kept: ImageData, feats_b: to
     for name, x in cases:
         logits, feats = predict(classifier, x.clamp(-1, 1))
         cov = metrics.class_coverage(logits)
-        enough = len(x) > feats.shape[1]  # fewer would make the covariance singular (tiny --limit runs)
+        # a spoiled set too small for a non-singular covariance (tiny --limit runs) is skipped; the floor
+        # (first row) is always computed, so too little held-out data raises as it should
+        enough = not rows or len(x) > feats.shape[1]
         rows.append({"images": name, "n": len(x), "fid": metrics.fid_from_features(feats, feats_b) if enough else None,
                      "entropy_ratio": cov.entropy / cov.max_entropy})
     return rows
@@ -147,11 +149,10 @@ def run(args) -> dict:
     acc = accuracy(classifier, held.images, held.labels)
     print(f"evaluation classifier: {'loaded from cache' if info['cached'] else 'trained'} in {info['seconds']:.1f} s, "
           f"held-out accuracy {100 * acc:.2f} % on {len(held):,} images")
-    _, feats_a = predict(classifier, held_a.images)
     logits_b, feats_b = predict(classifier, held_b.images)
-    floor = metrics.fid_from_features(feats_a, feats_b)
     real_cov = metrics.class_coverage(logits_b)
     references = reference_points(classifier, held_a, kept, feats_b)
+    floor = references[0]["fid"]  # half A against half B
 
     runs = []
     for model in args.model:

@@ -106,13 +106,7 @@ def rejection_sample(trainer: GANTrainer, n: int, seed: int, *, percentile: floa
 
     def propose(m):
         z = torch.randn(m, trainer.latent_dim, generator=gen)
-        generator = trainer.sampler  # the weight average when the recipe keeps one
-        was_training = generator.training
-        generator.eval()
-        try:
-            x = generator(z.to(trainer.device)).cpu()
-        finally:
-            generator.train(was_training)
+        x = trainer.generate(z.to(trainer.device)).cpu()  # the weight average when the recipe keeps one
         return x, discriminator_scores(trainer, x, batch_size)
 
     _, burn = propose(burn_in)
