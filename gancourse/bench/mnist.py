@@ -232,7 +232,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--save-samples", metavar="PATH", help="write the samples as .npy (N×1×28×28 float32 in [-1, 1])")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images per step (default 64: in a fixed time budget more, smaller steps won; see README)")
-    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (β = 0.5, 0.999)")
+    parser.add_argument("--lr", type=float, default=8e-4,
+                        help="Adam learning rate of G and D, β = (0.5, 0.999) (default 8e-4, 4× the DCGAN paper's 2e-4: "
+                             "faster in a 5-minute budget, see README)")
     parser.add_argument("--ema-decay", type=float, default=0.99,
                         help="β of the generator's weight average that draws the samples (0 = G itself; default 0.99)")
     parser.add_argument("--latent-dim", type=int, default=64)
