@@ -217,7 +217,6 @@ class DCGANDiscriminator(_Conditional):
             return [conv] + ([nn.BatchNorm2d(cout)] if norm and batch_norm else []) + [nn.LeakyReLU(0.2, True)]
 
         cin, extra = channels + (num_classes or 0), int(minibatch_std)
-        self.minibatch_std = minibatch_std
         if image_size == 28:
             layers = [*down(cin, width, norm=False), *down(width, 2 * width)]
             head = _maybe_sn(nn.Conv2d(2 * width + extra, 1, 7, 1, 0), spectral_norm)

@@ -153,14 +153,14 @@ def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
 def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
     from types import SimpleNamespace
 
-    from gancourse.bench.mnist import build_trainer, generate
+    from gancourse.bench.mnist import build_trainer, draw_samples
 
     args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, ema_decay=0.99)
     trainer = build_trainer("cdcgan", args, seed=0, device=torch.device("cpu"))
     assert trainer.generator_ema is not None  # samples come from the weight average
-    samples, asked = generate(trainer, 2500, seed=0, batch=1000)
+    samples, asked = draw_samples(trainer, 2500, seed=0, batch=1000)
     assert samples.shape == (2500, 1, 28, 28) and torch.equal(torch.bincount(asked), torch.full((10,), 250))
-    assert generate(build_trainer("dcgan", args, 0, torch.device("cpu")), 10, seed=0)[1] is None
+    assert draw_samples(build_trainer("dcgan", args, 0, torch.device("cpu")), 10, seed=0)[1] is None
     with pytest.raises(ValueError, match="unknown model"):
         build_trainer("stylegan", args, 0, torch.device("cpu"))
 

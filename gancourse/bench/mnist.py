@@ -111,7 +111,7 @@ def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrain
 
 
 @torch.no_grad()
-def generate(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
+def draw_samples(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples (N, 1, 28, 28) in [-1, 1], float32, on the CPU (generator in eval mode), and the
     labels a conditional generator was asked for (0, 1, …, 9, 0, 1, … — every digit equally often)."""
     labels = torch.arange(n) % trainer.num_classes if trainer.num_classes else None
@@ -162,7 +162,7 @@ def run(args) -> dict:
             start = time.perf_counter()
             steps = train_for(trainer, batches, 60 * args.minutes, progress=args.progress, description=f"{model} seed {seed}")
             train_seconds = time.perf_counter() - start
-            samples, asked = generate(trainer, args.samples, seed=10_000 + seed)
+            samples, asked = draw_samples(trainer, args.samples, seed=10_000 + seed)
             logits, feats = predict(classifier, samples)
             cov = metrics.class_coverage(logits)
             fid = metrics.fid_from_features(feats[:n_eval], feats_b)
