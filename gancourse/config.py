@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from pathlib import Path
@@ -27,6 +28,20 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
     return torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Run a block with torch's global generator seeded with ``seed`` (e.g. to build networks with
+    reproducible initial weights), then give the caller back the generator state it had.
+
+    Library code uses this instead of :func:`seed_everything`, which changes global state for good.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def get_device(preferred: str | None = None) -> torch.device:

@@ -64,18 +64,10 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, labels: tor
     """
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
-    alpha = torch.rand(len(real), *([1] * (real.ndim - 1)), generator=generator, device=real.device)
+    # drawn on the CPU (where ``generator`` lives) and moved: the same mixing weights on every device
+    alpha = torch.rand(len(real), *([1] * (real.ndim - 1)), generator=generator).to(real.device)
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = critic(mixed) if labels is None else critic(mixed, labels)
     (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return ((grads.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
 
-
-OBJECTIVES = {
-    # name: (discriminator/critic loss, generator loss, outputs are logits of a probability)
-    "gan": (discriminator_loss, generator_loss_nonsaturating, True),
-    "gan-saturating": (discriminator_loss, generator_loss_saturating, True),
-    "wgan": (critic_loss, wasserstein_generator_loss, False),
-    "wgan-gp": (critic_loss, wasserstein_generator_loss, False),
-    "hinge": (hinge_discriminator_loss, hinge_generator_loss, False),
-}

@@ -8,6 +8,8 @@ concatenated to ``z`` in the generator and to the input of the discriminator.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 import torch
@@ -16,7 +18,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-    "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev",
+    "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev", "from_config",
 ]
 
 
@@ -60,9 +62,24 @@ def _maybe_sn(layer: nn.Module, use: bool) -> nn.Module:
 
 
 class _Conditional(nn.Module):
-    """Shared input checks and label handling for all models."""
+    """Shared input checks and label handling for all models; each records its constructor arguments in
+    ``config`` (``{"class": name, **arguments}``), which checkpoints carry so a run can be rebuilt."""
 
     num_classes: int | None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init, signature = cls.__init__, inspect.signature(cls.__init__)
+
+        @functools.wraps(init)
+        def recording_init(self, *args, **kw):
+            init(self, *args, **kw)
+            if type(self) is cls:  # the most derived class records, once
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                self.config = {"class": cls.__name__, **{k: v for k, v in bound.arguments.items() if k != "self"}}
+
+        cls.__init__ = recording_init
 
     def _one_hot(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor | None:
         if self.num_classes is None:
@@ -233,3 +250,12 @@ class DCGANDiscriminator(_Conditional):
         if onehot is not None:
             x = torch.cat([x, onehot[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
         return self.net(x).flatten()
+
+
+def from_config(config: dict) -> nn.Module:
+    """Rebuild a course model from its recorded ``config`` (fresh weights; a checkpoint then loads them)."""
+    name = config.get("class")
+    if name not in __all__ or not isinstance(globals()[name], type):
+        raise ValueError(f"{name!r} is not a model class of gancourse.models; choose from "
+                         f"{[n for n in __all__ if isinstance(globals()[n], type) and issubclass(globals()[n], _Conditional)]}")
+    return globals()[name](**{k: v for k, v in config.items() if k != "class"})

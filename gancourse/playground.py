@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from gancourse import metrics, models, toy, viz
-from gancourse.config import get_device, seed_everything
-from gancourse.training import GANTrainer, History
+from gancourse.config import get_device, seeded
+from gancourse.training import GANTrainer, History, get_objective
 
 __all__ = [
     "OBJECTIVES", "LEARNING_RATES", "STEP_CHOICES", "DATASETS", "PlaygroundRun",
@@ -86,9 +86,9 @@ def train_playground(dataset: str = "ring", objective: str = "gan", *, lr_g: flo
     if steps < 1 or checkpoints < 1 or n_points < 1:
         raise ValueError(f"steps, checkpoints and n_points must be positive, got {steps}, {checkpoints}, {n_points}")
     start = time.perf_counter()
-    seed_everything(seed)  # the networks' initial weights
-    generator = models.MLPGenerator(latent_dim, 2, hidden=hidden, tanh_output=False)
-    discriminator = models.MLPDiscriminator(2, hidden=hidden)
+    with seeded(seed):  # the networks' initial weights
+        generator = models.MLPGenerator(latent_dim, 2, hidden=hidden, tanh_output=False)
+        discriminator = models.MLPDiscriminator(2, hidden=hidden)
     device = device if isinstance(device, torch.device) else get_device(device)
     trainer = GANTrainer(generator, discriminator, objective=objective, lr_g=lr_g, lr_d=lr_d,
                          critic_steps=critic_steps, device=device, seed=seed)
@@ -118,7 +118,7 @@ def train_playground(dataset: str = "ring", objective: str = "gan", *, lr_g: flo
         scored = trainer.sample(N_COVERAGE, seed=sample_seed + 1)
         if torch.isfinite(scored).all():
             run.coverage = metrics.mode_coverage(scored, modes, std)
-    if objective.startswith("wgan") or objective == "hinge":
+    if not get_objective(objective).outputs_probabilities:
         run.notes.append("critic scores are not probabilities: the heat map shows sigmoid(score)")
     return run
 
@@ -152,24 +152,28 @@ def plot_playground(run: PlaygroundRun, *, smooth: int = 25):
     Returns the figure.  Blue regions: D says "real"; red: D says "fake".  Orange dots are G(z) for one
     fixed set of z, so the same dots can be followed from panel to panel.
     """
+    objective = get_objective(run.settings["objective"])
     panels = len(run.steps)
     fig, axes = plt.subplots(1, panels + 1, figsize=(3.3 * (panels + 1), 3.5))
     modes = toy.modes_2d(run.settings["dataset"])[0] if run.n_modes else None
     extent = _extent(run)
     for ax, step, fake, disc in zip(axes, run.steps, run.samples, run.discriminators):
-        viz.plot_samples_2d(run.real, fake, ax=ax, modes=modes, discriminator=disc, extent=extent, title=f"step {step:,}")
+        viz.plot_samples_2d(run.real, fake, ax=ax, modes=modes, discriminator=disc, extent=extent, title=f"step {step:,}",
+                            verdict_label=objective.verdict_label)
         ax.tick_params(labelsize=7)
         ax.get_legend().remove()
     axes[0].legend(loc="lower left", fontsize=7, markerscale=2, framealpha=0.8)  # corners are empty in all toys
     curves = axes[-1]
+    probabilities = objective.outputs_probabilities  # D(x) in (0, 1), or unbounded critic scores
+    keys = ("d_real", "d_fake") if probabilities else ("critic_real", "critic_fake")
+    labels = ("D(x), real", "D(G(z)), fake") if probabilities else ("critic score, real", "critic score, fake")
     if len(run.history):
         steps = np.asarray(run.history["step"])
         window = max(1, min(smooth, len(steps) // 5))
         kernel = np.ones(window) / window
-        for key, label, colour in (("d_real", "D(x), real", "black"), ("d_fake", "D(G(z)), fake", "tab:orange")):
+        for key, label, colour in zip(keys, labels, ("black", "tab:orange")):
             values = np.convolve(np.asarray(run.history[key]), kernel, mode="valid")
             curves.plot(steps[window - 1:], values, label=label, color=colour)
-    probabilities = run.settings["objective"].startswith("gan")
     if probabilities:
         curves.axhline(0.5, color="grey", ls=":", lw=1, label="1/2")
         curves.set_ylim(-0.02, 1.02)

@@ -99,5 +99,5 @@ class ToyStream:
 
     @classmethod
     def from_2d(cls, name: str, batch_size: int = 256, seed: int = 0) -> "ToyStream":
-        sample_2d(name, 1)  # fail now, with the list of names, not inside the training loop
+        sample_2d(name, 1, torch.Generator())  # fail now, with the list of names, not inside the training loop
         return cls(lambda n, g: sample_2d(name, n, g), batch_size, seed)

@@ -65,9 +65,10 @@ def plot_history(history, smooth: int = 1, axes=None):
         axes[0].plot(*curve(key), label=label)
     axes[0].set(xlabel="generator step", ylabel="loss", title="Losses")
     axes[0].legend()
-    probabilities = "d_accuracy" in history
-    axes[1].plot(*curve("d_real"), label="D(x), real" if probabilities else "critic score, real")
-    axes[1].plot(*curve("d_fake"), label="D(G(z)), fake" if probabilities else "critic score, fake")
+    probabilities = "d_real" in history  # logged for a logit D; a critic's scores are critic_real / critic_fake
+    real_key, fake_key = ("d_real", "d_fake") if probabilities else ("critic_real", "critic_fake")
+    axes[1].plot(*curve(real_key), label="D(x), real" if probabilities else "critic score, real")
+    axes[1].plot(*curve(fake_key), label="D(G(z)), fake" if probabilities else "critic score, fake")
     if probabilities:
         axes[1].axhline(0.5, color="grey", ls=":", lw=1, label="1/2 (equilibrium)")
         axes[1].set_ylim(-0.02, 1.02)
@@ -77,8 +78,10 @@ def plot_history(history, smooth: int = 1, axes=None):
 
 
 def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torch.Tensor | None = None,
-                    discriminator=None, extent: float | None = None, title: str | None = None):
-    """Real and generated 2-D points; optionally the discriminator's D(x) as a background heat map."""
+                    discriminator=None, extent: float | None = None, title: str | None = None,
+                    verdict_label: str = "D(x)"):
+    """Real and generated 2-D points; optionally sigmoid of the discriminator's output as a background heat
+    map (D(x) for a logit D; pass the objective's ``verdict_label`` for a critic)."""
     ax = _axes(ax)
     real, fake = np.asarray(real), np.asarray(fake)
     if extent is None:
@@ -94,7 +97,7 @@ def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torc
             prob = torch.sigmoid(discriminator(grid.to(device))).cpu().numpy().reshape(xx.shape)
         discriminator.train(was_training)
         mesh = ax.pcolormesh(xx, yy, prob, cmap="RdBu", vmin=0, vmax=1, shading="auto", alpha=0.6)
-        plt.colorbar(mesh, ax=ax, fraction=0.046, label="D(x)")
+        plt.colorbar(mesh, ax=ax, fraction=0.046, label=verdict_label)
     ax.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.4, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:orange", alpha=0.6, label="generated")
     if modes is not None:

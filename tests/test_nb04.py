@@ -109,11 +109,11 @@ def test_a_nan_stops_the_run_and_keeps_the_last_good_state(monkeypatch):
         return iter([next(batches) for _ in range(5)] + [torch.full((SMALL["batch_size"], 2), float("nan"))] * 20)
 
     monkeypatch.setattr(playground.toy.ToyStream, "from_2d", poisoned)
-    with pytest.warns(RuntimeWarning, match="discriminator loss became nan"):
+    with pytest.warns(RuntimeWarning, match="loss_d became nan"):
         run = playground.train_playground("ring", **SMALL)
     assert run.stopped_early and run.steps == [0, 4, 5]
     assert all(torch.isfinite(s).all() for s in run.samples)
-    assert "stopped at step 6" in playground.describe(run)
+    assert "stopped during step 6" in playground.describe(run) and "after step 5" in playground.describe(run)
 
 
 def test_playground_rejects_bad_settings():
@@ -129,6 +129,9 @@ def test_plot_and_callback(capsys):
     titles = [ax.get_title() for ax in fig.axes]
     assert [t for t in titles if t.startswith("step")] == ["step 0", "step 4", "step 8", "step 12"]
     assert "critic scores" in titles and "sigmoid(score)" in fig._suptitle.get_text()
+    curves = next(ax for ax in fig.axes if ax.get_title() == "critic scores")
+    assert [t.get_text() for t in curves.get_legend().get_texts()] == ["critic score, real", "critic score, fake"]
+    assert any(ax.get_ylabel() == "sigmoid(critic score)" for ax in fig.axes)  # the heat maps' colour bars
     plt.close("all")
     result = playground.playground_callback("grid", "gan", 3e-4, 1e-3, 2, steps=8, seed=0)
     assert isinstance(result, playground.PlaygroundRun) and result.settings["critic_steps"] == 2

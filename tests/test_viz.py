@@ -30,14 +30,15 @@ def test_show_images_and_snapshots():
 def test_plot_history_both_kinds():
     h = History()
     for i in range(10):
-        h.log(step=i + 1, loss_d=1.0, loss_g=2.0, d_real=0.6, d_fake=0.4, d_accuracy=0.5)
+        h.log(i + 1, step=i + 1, loss_d=1.0, loss_g=2.0, d_real=0.6, d_fake=0.4, d_accuracy=0.5)
     axes = viz.plot_history(h, smooth=3)
     assert len(axes[0].lines) == 2 and axes[1].get_ylim()[1] == pytest.approx(1.02)
     w = History()
     for i in range(5):
-        w.log(step=i + 1, loss_d=-1.0, loss_g=1.0, d_real=3.0, d_fake=-2.0, wasserstein=5.0)
+        w.log(i + 1, step=i + 1, loss_d=-1.0, loss_g=1.0, critic_real=3.0, critic_fake=-2.0, wasserstein=5.0)
     axes = viz.plot_history(w)
     assert "critic" in axes[1].get_legend().get_texts()[0].get_text()
+    assert axes[1].lines[0].get_ydata()[0] == 3.0 and axes[1].get_ylim()[1] > 3.0  # raw scores, no 0..1 axis
 
 
 def test_plot_samples_2d_with_discriminator_heatmap():

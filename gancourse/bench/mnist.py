@@ -24,44 +24,22 @@ import torch.nn.functional as F
 
 from gancourse import metrics
 from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_classifier, predict
-from gancourse.config import get_device, seed_everything
+from gancourse.config import get_device, seeded
 from gancourse.data import Batches, ImageData, load_images
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
-from gancourse.training import GANTrainer
+from gancourse.training import GANTrainer, TimeBudget, Trainer
 
 HOLDOUT = 0.4
 GOAL_ENTROPY = 0.98 * math.log(10)
 GOAL_FID_RATIO = 3.0
 
 
-def train_for(trainer: GANTrainer, batches, seconds: float, *, progress: bool = True, description: str = "") -> int:
-    """Train ``trainer`` until ``seconds`` of wall time have passed; returns the number of steps taken.
-
-    Steps run in small chunks through :meth:`GANTrainer.fit` (its own bar is off); the bar here counts seconds.
-    """
-    from tqdm.auto import tqdm
-
-    it = iter(batches)
-    start = time.perf_counter()
-    steps, per_step = 0, None
-    bar = tqdm(total=round(seconds, 1), unit="s", desc=description or "training", disable=not progress,
-               mininterval=0.5, dynamic_ncols=True, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
-    try:
-        while True:
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds or trainer.history.stop_reason:
-                break
-            # one step first to measure its cost, then chunks that end near the budget
-            chunk = 1 if per_step is None else max(1, min(25, int((seconds - elapsed) / per_step)))
-            trainer.fit(it, chunk, progress=False)
-            steps += chunk
-            per_step = (time.perf_counter() - start) / steps
-            bar.n = min(round(time.perf_counter() - start, 1), bar.total)
-            bar.set_postfix_str(f"{steps} steps, loss_d {trainer.history.last('loss_d'):.3f}", refresh=False)
-            bar.refresh()
-    finally:
-        bar.close()
-    return steps
+def train_for(trainer: Trainer, batches, seconds: float, *, progress: bool = True, description: str = "") -> int:
+    """Train ``trainer`` until ``seconds`` of wall time have passed (a :class:`TimeBudget` callback, checked
+    between steps); returns the number of steps taken."""
+    before = trainer.step
+    trainer.fit(batches, None, callbacks=[TimeBudget(seconds)], progress=progress, description=description or "training")
+    return trainer.step - before
 
 
 def reference_points(classifier, held_a: ImageData, kept: ImageData, feats_b: torch.Tensor) -> list[dict]:
@@ -103,10 +81,10 @@ def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrain
     """Seeded generator, discriminator and trainer for ``model`` with the command line's settings."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {sorted(MODELS)}")
-    seed_everything(seed)
     num_classes = 10 if model == "cdcgan" else None
-    g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width, num_classes=num_classes)
-    d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
+    with seeded(seed):
+        g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width, num_classes=num_classes)
+        d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
     return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema_decay, device=device, seed=seed)
 
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from gancourse import timeline
 from gancourse.checks import given, run_check
+from gancourse.config import seeded
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
 from gancourse.training import GANTrainer
@@ -27,8 +28,8 @@ YEAR_QUESTIONS = ("CGAN", "DCGAN", "BigGAN", "StyleGAN")
 
 def _who_sees_real_data() -> str:
     """Run one real training step and record which network is handed the real batch."""
-    torch.manual_seed(0)
-    generator, discriminator = MLPGenerator(2, 1, hidden=(8,)), MLPDiscriminator(1, hidden=(8,))
+    with seeded(0):  # leaves the notebook's random state alone
+        generator, discriminator = MLPGenerator(2, 1, hidden=(8,)), MLPDiscriminator(1, hidden=(8,))
     trainer = GANTrainer(generator, discriminator, device="cpu")
     real = torch.full((16, 1), 7.0)  # a Tanh generator cannot produce 7, so this batch is unmistakable
     seen = set()

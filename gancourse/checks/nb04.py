@@ -14,14 +14,15 @@ import torch
 
 from gancourse import losses, models, toy
 from gancourse.checks import call, given, run_check
+from gancourse.config import seeded
 from gancourse.training import GANTrainer
 
 _SEED = 4
 
 
 def _toy_pair() -> tuple[models.MLPGenerator, models.MLPDiscriminator]:
-    torch.manual_seed(_SEED)
-    return models.MLPGenerator(2, 2, hidden=(16, 16), tanh_output=False), models.MLPDiscriminator(2, hidden=(16, 16))
+    with seeded(_SEED):  # the same networks every time, without touching the notebook's random state
+        return models.MLPGenerator(2, 2, hidden=(16, 16), tanh_output=False), models.MLPDiscriminator(2, hidden=(16, 16))
 
 
 def _params(module: torch.nn.Module) -> list[torch.Tensor]:
@@ -45,6 +46,7 @@ def check_discriminator_step(my_discriminator_step) -> bool:
         ref_g, ref_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
         trainer = GANTrainer(ref_g, ref_d, device="cpu", seed=_SEED)
         _, _, stats = trainer.discriminator_step(real, None, keep_fake_graph=False)
+        reference_loss = float(stats["loss_d"])
         ref_grads = [p.grad.clone() for p in ref_d.parameters()]
         z = torch.randn(len(real), generator.latent_dim, generator=torch.Generator().manual_seed(_SEED))
 
@@ -68,7 +70,7 @@ def check_discriminator_step(my_discriminator_step) -> bool:
         if all(g is not None for g in grads) and _close(grads, [r + s for r, s in zip(ref_grads, stale)], 1e-5):
             return "old gradients were added to the new ones: call d_optimizer.zero_grad() before backward()."
         value = float(loss.detach() if isinstance(loss, torch.Tensor) else loss)
-        if math.isclose(value, stats["loss_d"] / 2, rel_tol=1e-5):
+        if math.isclose(value, reference_loss / 2, rel_tol=1e-5):
             return ("your loss is half the reference: it averages the real and the fake terms (as PyTorch-GAN does). "
                     "The course's L_D = −V adds them, so that it equals log 4 ≈ 1.386 at the equilibrium.")
         if not _close(_params(discriminator), _params(ref_d), 1e-6):
@@ -77,7 +79,7 @@ def check_discriminator_step(my_discriminator_step) -> bool:
             if loss_after > loss_before:
                 return "D moved the wrong way: real samples get label 1 (target 'real') and fakes label 0."
             return "the update differs from the reference discriminator step on the same batch and noise."
-        if not math.isclose(value, stats["loss_d"], rel_tol=1e-5, abs_tol=1e-6):
+        if not math.isclose(value, reference_loss, rel_tol=1e-5, abs_tol=1e-6):
             return (f"the weights are right but the returned loss {value:.6f} is not the discriminator loss "
                     f"{stats['loss_d']:.6f}: return the sum of the real and the fake BCE terms.")
         return None

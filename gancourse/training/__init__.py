@@ -1,0 +1,24 @@
+"""Training: one loop (:class:`Trainer`) for every model family, each family's step in its own module.
+
+- :mod:`~gancourse.training.loop` — the loop: progress bar, history, NaN/inf and Ctrl-C stops, checkpoints.
+- :mod:`~gancourse.training.callbacks` — weight average, learning-rate schedule, snapshots, evaluation, time budget.
+- :mod:`~gancourse.training.objectives` — the GAN objectives and what D's output means.
+- :mod:`~gancourse.training.gan` — GAN / WGAN / WGAN-GP / hinge, conditional or not (k D steps, one G step).
+- :mod:`~gancourse.training.infogan` — InfoGAN (a Q head and a mutual-information term in both steps).
+- :mod:`~gancourse.training.gan_trainer` — ``GANTrainer``, the one-call front door used by the notebooks.
+"""
+
+from gancourse.training.callbacks import Callback, Evaluate, LRSchedule, Snapshots, TimeBudget, WeightAverage, linear_decay
+from gancourse.training.family import Family
+from gancourse.training.gan import GAN, r1_penalty
+from gancourse.training.gan_trainer import GANTrainer
+from gancourse.training.history import History
+from gancourse.training.infogan import InfoGAN
+from gancourse.training.loop import Trainer, TrainingDiverged
+from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
+
+__all__ = [
+    "Trainer", "TrainingDiverged", "History", "Family", "GAN", "InfoGAN", "GANTrainer",
+    "Callback", "Evaluate", "LRSchedule", "Snapshots", "TimeBudget", "WeightAverage", "linear_decay",
+    "Objective", "OBJECTIVES", "get_objective", "r1_penalty",
+]

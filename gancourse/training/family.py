@@ -1,0 +1,108 @@
+"""The base of every model family: networks, optimizers, a noise stream and one training step.
+
+A family says *what one step computes* (its paper's pseudocode); :class:`gancourse.training.Trainer`
+owns everything around it (the loop, progress bar, history, stops, checkpoints, callbacks).  A
+subclass sets ``generator`` (and any other networks) as attributes, fills ``optimizers``, and
+implements :meth:`train_step` and :meth:`config`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+
+class Family(nn.Module):
+    """Networks + optimizers + :meth:`train_step`.  Being an ``nn.Module`` makes ``.to(device)``,
+    ``state_dict()`` and ``train()`` cover every network the family owns (an exponential moving average
+    of G added by :class:`~gancourse.training.callbacks.WeightAverage` included)."""
+
+    name = "family"
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        self.seed = seed
+        # Noise is drawn on the CPU and moved: the same numbers on every device, and a generator state
+        # that a checkpoint can carry from a CPU machine to a GPU one and back.
+        self.rng = torch.Generator().manual_seed(seed)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.step = 0  # completed training steps; the Trainer advances it
+        self.memory_format = torch.contiguous_format  # the Trainer sets channels_last for CPU convolutions
+
+    # ---- what a subclass provides -------------------------------------------------------------------------
+    def train_step(self, batches: Iterator) -> dict[str, torch.Tensor]:
+        """One training step on batches drawn from ``batches``; returns 0-d tensors to log (no .item())."""
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        """Plain values (str, int, float, bool, None, tuples, dicts) that rebuild this family."""
+        return {"family": self.name, "seed": self.seed}
+
+    def fixed_inputs(self, count: int) -> tuple:
+        """The generator inputs of fixed-noise snapshots (the same for the whole run)."""
+        raise NotImplementedError(f"{type(self).__name__} has no fixed inputs for snapshots")
+
+    # ---- shared helpers -----------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def noise(self, n: int, dim: int) -> torch.Tensor:
+        """(n, dim) standard normal noise from the family's stream, on the family's device."""
+        return torch.randn(n, dim, generator=self.rng).to(self.device)
+
+    def prepare(self, batch) -> tuple[torch.Tensor | None, ...]:
+        """A batch as a tuple of tensors on the family's device; 4-D images in the training memory format.
+
+        Accepts a tensor, or a tuple/list of tensors (a ``DataLoader`` over a ``TensorDataset`` of images
+        alone yields 1-item lists).
+        """
+        items = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
+        if not items or not all(t is None or isinstance(t, torch.Tensor) for t in items) or items[0] is None:
+            raise TypeError(f"a batch must be a tensor or a tuple/list of tensors, got {type(batch).__name__}")
+        moved = []
+        for t in items:
+            if t is None:  # e.g. the labels of unlabelled in-memory Batches
+                moved.append(t)
+                continue
+            t = t.to(self.device, non_blocking=True)
+            if t.ndim == 4 and t.is_floating_point() and self.memory_format is not torch.contiguous_format:
+                t = t.contiguous(memory_format=self.memory_format)
+            moved.append(t)
+        return tuple(moved)
+
+    # ---- sampling -----------------------------------------------------------------------------------------
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that samples come from: the weight average when there is one, else G."""
+        average = getattr(self, "generator_ema", None)
+        return self.generator if average is None else average
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """:attr:`sampler` applied to ``z`` (and ``labels``) in eval mode; BatchNorm uses running statistics."""
+        generator = self.sampler
+        was_training = generator.training
+        generator.eval()
+        try:
+            return generator(z) if labels is None else generator(z, labels)
+        finally:
+            generator.train(was_training)
+
+
+@contextlib.contextmanager
+def frozen(params: list[nn.Parameter]):
+    """Inside the block ``params`` take no gradient, so back-propagating through their network computes only
+    the gradient for its input (cheaper than a full backward); afterwards they are trainable again."""
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)

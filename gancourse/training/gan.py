@@ -1,0 +1,208 @@
+"""The GAN family: Goodfellow et al.'s alternating game for any objective, conditional or not.
+
+One training step is Algorithm 1 of :cite:`goodfellow2014gan`: ``critic_steps`` (k) updates of D on a
+real batch and a fresh fake batch, then one update of G through the just-updated D.  The objective
+(:mod:`gancourse.training.objectives`) supplies the two losses — GAN (BCE), saturating GAN, WGAN with
+weight clipping :cite:`arjovsky2017wgan`, WGAN-GP :cite:`gulrajani2017wgangp`, hinge
+:cite:`lim2017hinge` — and a generator/discriminator given ``num_classes`` makes it a CGAN
+:cite:`mirza2014cgan`.  Regularisers: R1 on real data :cite:`mescheder2018convergence` (lazy with
+``r1_every``) and one-sided label smoothing :cite:`salimans2016improved`.  TTUR is simply
+``lr_d`` ≠ ``lr_g`` :cite:`heusel2017ttur`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from torch import nn
+
+from gancourse.losses import gradient_penalty
+from gancourse.training.family import Family, frozen
+from gancourse.training.objectives import Objective, get_objective
+from gancourse.training.tensor_ops import total_norm
+
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+def make_optimizer(name: str, params, lr: float, betas: tuple[float, float] | None) -> torch.optim.Optimizer:
+    """``adam`` (multi-tensor kernels, bit-identical to the per-parameter loop that notebook 04 writes),
+    ``adam-fused`` (one kernel for the whole update: ~3.5× cheaper for small MLPs on the CPU, rounded
+    differently in the last bits), ``rmsprop`` (WGAN's choice) or ``sgd``."""
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas or (0.5, 0.999), foreach=True)
+    if name == "adam-fused":
+        return torch.optim.Adam(params, lr=lr, betas=betas or (0.5, 0.999), fused=True)
+    if betas is not None:
+        raise ValueError(f"betas apply to the Adam optimizers only, not {name!r}")
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, foreach=True)
+    raise ValueError(f"optimizer must be 'adam', 'adam-fused', 'rmsprop' or 'sgd', got {name!r}")
+
+
+def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 penalty E[‖∇_x D(x)‖²] on real data (``real`` must require grad); the graph is kept."""
+    (grads,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return grads.flatten(1).pow(2).sum(1).mean()
+
+
+def _model_config(model: nn.Module) -> dict:
+    """A network's constructor arguments when it records them (the course models do), else its class."""
+    return dict(getattr(model, "config", None) or {"class": type(model).__name__})
+
+
+class GAN(Family):
+    """k discriminator (critic) steps, then one generator step.
+
+    objective: a name from :data:`~gancourse.training.objectives.OBJECTIVES` or an :class:`Objective`.
+    clip_value (WGAN, default 0.01) and gp_weight (WGAN-GP, default 10) apply only to their objective;
+    label_smoothing only to the BCE objectives; betas only to Adam.  An argument that does not apply
+    is an error, never silently ignored.
+    """
+
+    name = "gan"
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, *, objective: str | Objective = "gan",
+                 lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] | None = None,
+                 optimizer: str = "adam", critic_steps: int = 1, clip_value: float | None = None,
+                 gp_weight: float | None = None, r1_weight: float = 0.0, r1_every: int = 1,
+                 label_smoothing: float = 0.0, seed: int = 0):
+        super().__init__(seed)
+        self.objective = get_objective(objective)
+        self._check_arguments(discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing)
+        if not hasattr(generator, "latent_dim"):
+            raise TypeError("the generator needs a `latent_dim` attribute (the size of its noise input)")
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim = generator.latent_dim
+        self.num_classes = getattr(generator, "num_classes", None)
+        self.critic_steps = critic_steps
+        self.clip_value = 0.01 if clip_value is None else clip_value
+        self.gp_weight = 10.0 if gp_weight is None else gp_weight
+        self.r1_weight, self.r1_every, self.label_smoothing = r1_weight, r1_every, label_smoothing
+        self.lr_g, self.lr_d, self.betas, self.optimizer_name = lr_g, lr_d, betas, optimizer
+        self.g_opt = make_optimizer(optimizer, generator.parameters(), lr_g, betas)
+        self.d_opt = make_optimizer(optimizer, discriminator.parameters(), lr_d, betas)
+        self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
+        self._discriminator_params = list(discriminator.parameters())  # frozen at every generator step
+        self._last_r1 = torch.zeros(())
+
+    def _check_arguments(self, discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing):
+        objective = self.objective
+        if not (isinstance(critic_steps, int) and critic_steps >= 1):
+            raise ValueError(f"critic_steps (k) must be an integer ≥ 1, got {critic_steps!r}")
+        if clip_value is not None and objective.lipschitz != "clip":
+            raise ValueError(f"clip_value applies to weight clipping (objective 'wgan'), not {objective.name!r}")
+        if gp_weight is not None and objective.lipschitz != "penalty":
+            raise ValueError(f"gp_weight applies to the gradient penalty (objective 'wgan-gp'), not {objective.name!r}")
+        if label_smoothing and not objective.smoothable:
+            raise ValueError(f"label_smoothing applies to the BCE objectives ('gan', 'gan-saturating'), not {objective.name!r}")
+        if r1_weight < 0 or not (isinstance(r1_every, int) and r1_every >= 1):
+            raise ValueError(f"r1_weight must be ≥ 0 and r1_every an integer ≥ 1, got {r1_weight} and {r1_every!r}")
+        if r1_every != 1 and not r1_weight:
+            raise ValueError("r1_every applies only with an R1 penalty: set r1_weight > 0")
+        if objective.lipschitz == "penalty" and any(isinstance(m, _BATCH_NORMS) for m in discriminator.modules()):
+            raise ValueError("WGAN-GP penalises each sample's gradient, which BatchNorm makes depend on the whole batch "
+                             "(Gulrajani et al. rule it out): build the critic without BatchNorm, e.g. "
+                             "DCGANDiscriminator(batch_norm=False), or use layer normalisation")
+
+    def config(self) -> dict:
+        return {**super().config(), "objective": self.objective.name, "critic_steps": self.critic_steps,
+                "optimizer": self.optimizer_name, "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
+                "clip_value": self.clip_value if self.objective.lipschitz == "clip" else None,
+                "gp_weight": self.gp_weight if self.objective.lipschitz == "penalty" else None,
+                "r1_weight": self.r1_weight, "r1_every": self.r1_every, "label_smoothing": self.label_smoothing,
+                "generator": _model_config(self.generator), "discriminator": _model_config(self.discriminator)}
+
+    # ---- the algorithm ------------------------------------------------------------------------------------
+    def train_step(self, batches) -> dict[str, torch.Tensor]:
+        """k discriminator steps, each on a new real batch, then one generator step."""
+        self.generator.train()
+        self.discriminator.train()
+        for i in range(self.critic_steps):
+            real, labels = self.unpack(next(batches))
+            # only the last fake batch is reused by the generator step, so only it keeps G's graph
+            fake, fake_labels, d_stats = self.discriminator_step(real, labels, keep_fake_graph=(i == self.critic_steps - 1))
+        return {**d_stats, **self.generator_step(fake, fake_labels)}
+
+    def discriminator_step(self, real: torch.Tensor, real_labels: torch.Tensor | None, keep_fake_graph: bool):
+        """One update of D on ``real`` and a fresh fake batch; returns (fake, fake_labels, stats)."""
+        if self.num_classes and real_labels is None:
+            raise ValueError("a conditional GAN needs labelled data: the batches must yield (images, labels)")
+        z, fake_labels = self.draw_noise(len(real))
+        with contextlib.nullcontext() if keep_fake_graph else torch.no_grad():
+            fake = self._call(self.generator, z, fake_labels)
+        use_r1 = self.r1_weight > 0 and self.step % self.r1_every == 0
+        if use_r1:
+            real = real.detach().requires_grad_(True)
+        real_out = self._call(self.discriminator, real, real_labels)
+        fake_out = self._call(self.discriminator, fake.detach(), fake_labels)
+        smoothing = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+        loss = self.objective.discriminator_loss(real_out, fake_out, **smoothing)
+        stats = self.objective.monitor(real_out, fake_out)
+        if self.objective.lipschitz == "penalty":
+            penalty = gradient_penalty(self.discriminator, real, fake, real_labels if self.num_classes else None, self.rng)
+            loss = loss + self.gp_weight * penalty
+            stats["gradient_penalty"] = penalty.detach()
+        if use_r1:  # lazy regularisation: every r1_every-th step, r1_every times the weight
+            r1 = r1_penalty(real_out, real)
+            loss = loss + 0.5 * self.r1_weight * self.r1_every * r1
+            self._last_r1 = r1.detach()
+        if self.r1_weight > 0:
+            stats["r1_penalty"] = self._last_r1  # the last computed value on lazy steps
+        self.d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        stats["grad_norm_d"] = total_norm([p.grad for p in self._discriminator_params if p.grad is not None])
+        self.d_opt.step()
+        if self.objective.lipschitz == "clip":
+            with torch.no_grad():
+                for p in self._discriminator_params:
+                    p.clamp_(-self.clip_value, self.clip_value)
+        stats["loss_d"] = loss.detach()
+        return fake, fake_labels, stats
+
+    def generator_step(self, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """One update of G through the just-updated D (frozen), on the fake batch of the last D step."""
+        with frozen(self._discriminator_params):
+            loss = self.objective.generator_loss(self._call(self.discriminator, fake, fake_labels))
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = total_norm([p.grad for p in self.generator.parameters() if p.grad is not None])
+        self.g_opt.step()
+        return {"loss_g": loss.detach(), "grad_norm_g": grad_norm}
+
+    # ---- helpers ------------------------------------------------------------------------------------------
+    def unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(images, labels or None) on the device; an unconditional GAN ignores labels."""
+        items = self.prepare(batch)
+        if len(items) > 2:
+            raise ValueError(f"a GAN batch is images or (images, labels), got {len(items)} tensors")
+        labels = items[1] if len(items) == 2 and self.num_classes else None  # may still be None: checked in the D step
+        return items[0], labels
+
+    def draw_noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """z ~ N(0, I) and, for a conditional G, uniformly drawn labels, from the family's stream."""
+        z = self.noise(n, self.latent_dim)
+        labels = torch.randint(self.num_classes, (n,), generator=self.rng).to(self.device) if self.num_classes else None
+        return z, labels
+
+    @staticmethod
+    def _call(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return model(x) if labels is None else model(x, labels)
+
+    def fixed_inputs(self, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Snapshot noise from its own seed (``seed + 1``) and, for a conditional G, labels 0, 1, …, K−1, 0, …"""
+        z = torch.randn(count, self.latent_dim, generator=torch.Generator().manual_seed(self.seed + 1)).to(self.device)
+        labels = torch.arange(count, device=self.device) % self.num_classes if self.num_classes else None
+        return z, labels
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: torch.Tensor | None = None, seed: int | None = None) -> torch.Tensor:
+        """``n`` samples on the CPU from :attr:`sampler` in eval mode; a conditional G is asked for labels
+        0, 1, …, K−1, 0, … unless ``labels`` are given.  ``seed`` fixes the noise (else torch's global RNG)."""
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        z = torch.randn(n, self.latent_dim, generator=gen).to(self.device)
+        if self.num_classes and labels is None:
+            labels = torch.arange(n) % self.num_classes
+        return self.generate(z, None if labels is None else labels.to(self.device)).cpu().contiguous()
