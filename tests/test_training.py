@@ -487,6 +487,14 @@ def test_infogan_trains_on_the_same_loop_and_its_codes_become_readable(tmp_path)
         InfoGAN(models.MLPGenerator(5, 2), _InfoDiscriminator(), categories=4, continuous=1)
 
 
+def test_setting_a_family_attribute_on_the_trainer_is_refused():
+    trainer = GANTrainer(*_toy_pair(), device="cpu")
+    assert trainer.lr_g == trainer.family.lr_g == 2e-4  # reads fall through to the family
+    with pytest.raises(AttributeError, match="no setting 'g_loss_fn'"):
+        trainer.g_loss_fn = losses.generator_loss_saturating
+    trainer.elapsed = 1.0  # the trainer's own attributes stay writable
+
+
 def test_the_loop_refuses_what_is_not_a_family():
     with pytest.raises(TypeError, match="Family"):
         Trainer(torch.nn.Linear(2, 2))

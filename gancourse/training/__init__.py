@@ -1,6 +1,7 @@
 """Training: one loop (:class:`Trainer`) for every model family, each family's step in its own module.
 
-- :mod:`~gancourse.training.loop` — the loop: progress bar, history, NaN/inf and Ctrl-C stops, checkpoints.
+- :mod:`~gancourse.training.loop` — the loop: progress bar, history, checkpoints, callbacks.
+- :mod:`~gancourse.training.stops` — NaN/inf and Ctrl-C stops that roll back to the last checked state.
 - :mod:`~gancourse.training.callbacks` — weight average, learning-rate schedule, snapshots, evaluation, time budget.
 - :mod:`~gancourse.training.objectives` — the GAN objectives and what D's output means.
 - :mod:`~gancourse.training.gan` — GAN / WGAN / WGAN-GP / hinge, conditional or not (k D steps, one G step).
@@ -14,7 +15,8 @@ from gancourse.training.gan import GAN, r1_penalty
 from gancourse.training.gan_trainer import GANTrainer
 from gancourse.training.history import History
 from gancourse.training.infogan import InfoGAN
-from gancourse.training.loop import Trainer, TrainingDiverged
+from gancourse.training.loop import Trainer
+from gancourse.training.stops import TrainingDiverged
 from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
 
 __all__ = [

@@ -1,16 +1,13 @@
 """The training loop, written once for every model family: batches, progress bar, history, safe stops,
 checkpoints and callbacks.  What one step computes belongs to the family (:mod:`gancourse.training.gan`).
 
-Stops are trustworthy: the loop keeps an in-memory copy of the last state it checked (weights, buffers,
-optimizer moments, noise stream, step counter), so a NaN/inf or an interrupted step never leaves D
+Stops are trustworthy (:mod:`gancourse.training.stops`): a NaN/inf or an interrupted step never leaves D
 updated and G not — the model, the history and the step counter always describe the same moment.
 """
 
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 import warnings
 from itertools import count
@@ -25,13 +22,9 @@ from gancourse.config import get_device
 from gancourse.training.callbacks import Callback
 from gancourse.training.family import Family
 from gancourse.training.history import History
-from gancourse.training.tensor_ops import copy_all
+from gancourse.training.stops import DeferredInterrupt, KeptState, TrainingDiverged
 
 CHECKPOINT_FORMAT = "gancourse-trainer-2"
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss, gradient norm or other logged value became NaN or infinite."""
 
 
 def endless(data):
@@ -88,13 +81,21 @@ class Trainer:
         self.ended_by: str | None = None
         for callback in self.callbacks:
             callback.attach(self)
-        self._last_good = _KeptState(self)
+        self._last_good = KeptState(self)
 
     def __getattr__(self, name: str):
         family = self.__dict__.get("family")
         if family is None or name.startswith("__"):
             raise AttributeError(name)
         return getattr(family, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        # Reads fall through to the family, so `trainer.lr_g = …` would otherwise create a new attribute
+        # that nothing reads: refuse it and say where the setting lives.
+        if "_last_good" in self.__dict__ and name not in self.__dict__ and not hasattr(type(self), name):
+            raise AttributeError(f"the trainer has no setting {name!r}; the model family's settings are fixed when it is "
+                                 f"built (see trainer.family.config()) — build a new GAN(...) to change them")
+        super().__setattr__(name, value)
 
     @property
     def step(self) -> int:
@@ -138,7 +139,7 @@ class Trainer:
         start = time.perf_counter() - self.elapsed
         unchecked = []  # statistics of steps not yet copied to the host
         try:
-            with _DeferredInterrupt() as interrupt:
+            with DeferredInterrupt() as interrupt:
                 for i in (range(steps) if steps is not None else count()):
                     if interrupt.requested:
                         history.stop_reason = f"interrupted by the user after step {self.step}; model and history are kept"
@@ -241,7 +242,7 @@ class Trainer:
             problems.append("the noise generator's state is not a CPU generator state")
         if problems:
             raise ValueError("this checkpoint does not fit the trainer, nothing was changed:\n- " + "\n- ".join(problems))
-        kept = _KeptState(self)
+        kept = KeptState(self)
         kept.save()
         history, elapsed = self.history, self.elapsed
         try:
@@ -255,7 +256,7 @@ class Trainer:
             kept.restore()
             self.history, self.elapsed = history, elapsed
             raise
-        self._last_good = _KeptState(self)
+        self._last_good = KeptState(self)
 
 
 def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
@@ -278,71 +279,3 @@ def _tensor_differences(what: str, saved: dict, current: dict) -> list[str]:
     problems += [f"{what} {k}: shape {tuple(saved[k].shape)} in the checkpoint, {tuple(current[k].shape)} here"
                  for k in sorted(set(saved) & set(current)) if saved[k].shape != current[k].shape]
     return problems
-
-
-class _KeptState:
-    """A copy of everything a step changes — weights, buffers, optimizer moments and learning rates, the
-    noise stream, the step counter, the history's length — refreshed in place after each checked step."""
-
-    def __init__(self, trainer: Trainer):
-        self.trainer = trainer
-        self.live: list[torch.Tensor] | None = None
-
-    def _live_tensors(self) -> list[torch.Tensor]:
-        family = self.trainer.family
-        tensors = [t.detach() for t in family.state_dict(keep_vars=True).values()]
-        for optimizer in family.optimizers.values():
-            tensors += [v for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v)]
-        return tensors
-
-    def _optimizer_entries(self) -> int:
-        return sum(len(s) for o in self.trainer.family.optimizers.values() for s in o.state.values())
-
-    def save(self) -> None:
-        family = self.trainer.family
-        entries = self._optimizer_entries()
-        if self.live is None or entries != self.entries:  # optimizer state appears at the first step
-            self.live, self.entries = self._live_tensors(), entries
-            self.copies = [t.clone() for t in self.live]
-        else:
-            copy_all(self.copies, self.live)
-        self.rates = [[g["lr"] for g in o.param_groups] for o in family.optimizers.values()]
-        self.rng, self.step = family.rng.get_state(), family.step
-
-    def restore(self) -> None:
-        trainer, family = self.trainer, self.trainer.family
-        live = self._live_tensors()  # afresh: loading a checkpoint replaces the optimizers' tensors
-        if len(live) != len(self.copies):  # the undone step was the first: it created the optimizer state
-            for optimizer in family.optimizers.values():
-                optimizer.state.clear()
-            live = self._live_tensors()
-        with torch.no_grad():
-            copy_all(live, self.copies)
-        self.live, self.entries = live, self._optimizer_entries()
-        for optimizer, rates in zip(family.optimizers.values(), self.rates):
-            for group, lr in zip(optimizer.param_groups, rates):
-                group["lr"] = lr
-        family.rng.set_state(self.rng)
-        family.step = self.step
-        trainer.history.truncate(self.step)
-
-
-class _DeferredInterrupt:
-    """While active (main thread only), Ctrl-C sets ``requested`` and the loop stops after the running
-    step; a second Ctrl-C interrupts at once (the loop then undoes the half-done step)."""
-
-    def __enter__(self):
-        self.requested, self.previous = False, None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
