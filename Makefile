@@ -32,15 +32,16 @@ lab: $(STAMP)
 	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(ARGS)
 
 # Unit tests, notebook structure checks, and every notebook executed once with FAST parameters.
+# -rs prints why a test skipped (e.g. which folder had no MNIST files).
 # Two pytest workers share the two cores: one thread each, or the threads of each wait on the other's.
 test: $(STAMP)
 	rm -rf $(NBTEST)
 	$(BIN)/python tools/prepare_notebooks.py $(NBTEST)
-	GANCOURSE_FAST=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -q -p no:cacheprovider \
+	GANCOURSE_FAST=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -q -rs -p no:cacheprovider \
 		--nbval-lax --nbval-current-env tests $(NBTEST)
 
 unit: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q -rs -p no:cacheprovider tests
 
 # Execute every notebook with its default parameters and store the outputs in place.
 notebooks: $(STAMP)

@@ -8,10 +8,13 @@ networks are not comparable with each other, so always report the real-vs-real f
 
 The trained weights are cached (atomic write, ``weights_only`` load) under ``$GANCOURSE_CACHE`` or
 ``~/.cache/gancourse``, keyed by the training images and the settings, so a benchmark trains it once.
+Training seeds its own random streams and gives the caller's back afterwards: whether the cache held
+the model or not, the global RNG states and torch settings are the same after the call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -24,7 +27,6 @@ from torch import nn
 import torch.nn.functional as F
 
 from gancourse.checkpoints import load_checkpoint, save_checkpoint
-from gancourse.config import seed_everything
 
 __all__ = ["MNISTClassifier", "ClassifierConfig", "train_classifier", "accuracy", "predict",
            "cache_dir", "load_or_train_classifier"]
@@ -92,15 +94,34 @@ def _shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tenso
     return padded[:, 0][idx, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
 
 
+@contextlib.contextmanager
+def _seeded_run(seed: int, device: str | torch.device):
+    """Seed torch's global generator (initial weights, dropout) and make cuDNN deterministic for one run,
+    then restore the caller's generator states and cuDNN settings: a library call must not change them."""
+    cudnn = torch.backends.cudnn
+    saved = cudnn.benchmark, cudnn.deterministic
+    with torch.random.fork_rng(devices=None if torch.device(device).type == "cuda" else []):
+        torch.manual_seed(seed)
+        cudnn.benchmark, cudnn.deterministic = False, True
+        try:
+            yield
+        finally:
+            cudnn.benchmark, cudnn.deterministic = saved
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig = ClassifierConfig(),
                      *, progress: bool = False, device: str | torch.device = "cpu") -> MNISTClassifier:
     """Train :class:`MNISTClassifier` on ``images`` (N, 1, 28, 28) in [-1, 1] with integer ``labels``."""
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(images.shape)}")
+    with _seeded_run(config.seed, device):
+        return _train(images, labels, config, progress, device)
+
+
+def _train(images, labels, config: ClassifierConfig, progress: bool, device) -> MNISTClassifier:
     from tqdm.auto import tqdm
 
-    seed_everything(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)  # batch order and shifts
     model = MNISTClassifier(num_classes=int(labels.max()) + 1).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     per_epoch = max(1, len(images) // config.batch_size)
@@ -173,7 +194,8 @@ def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, config:
         if path.is_file():
             try:
                 state = load_checkpoint(path)
-                model = MNISTClassifier(num_classes=state["num_classes"])
+                with torch.random.fork_rng(devices=[]):  # the random initial weights, overwritten next, draw from it
+                    model = MNISTClassifier(num_classes=state["num_classes"])
                 model.load_state_dict(state["model"])
                 return model.to(device).eval(), {"cached": True, "seconds": time.perf_counter() - start, "path": str(path)}
             except Exception:  # a corrupt or incompatible cache file is simply retrained

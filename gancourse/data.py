@@ -3,15 +3,23 @@
 ``load_images("digits")`` always works offline (scikit-learn ships 1,797 real 8×8 digits).
 ``mnist``, ``fashion-mnist`` and ``cifar10`` come from torchvision's checksummed downloads into
 :func:`gancourse.config.data_dir`; an ``MNIST/raw`` folder holding only the test split's idx files
-(as ``../shared/data`` does) is read directly.  Nothing is ever replaced by another dataset.
+(as ``../shared/data`` does) is read directly.  A named dataset is never replaced by another one;
+only ``"auto"`` chooses (MNIST when it can be had, else ``digits``) and prints what it chose and why.
+Printed locations are relative to the data folder (``$GANCOURSE_DATA/…`` or ``data/…``), so stored
+notebook outputs carry no path of the machine that ran them; error messages keep absolute paths.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
+import socket
+import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import torch
@@ -19,7 +27,7 @@ import torch.nn.functional as F
 
 from gancourse.config import data_dir
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+DATASETS = ("auto", "digits", "mnist", "fashion-mnist", "cifar10")
 SPLITS = ("train", "test", "auto")
 
 _IDX_FILES = {  # torchvision's file names inside <root>/<Folder>/raw
@@ -147,6 +155,76 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     return (images.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), bunch.target
 
 
+def _shown(folder: Path, root: Path, given_root: str | Path | None) -> str:
+    """``folder`` (inside ``root``) as printed: relative to the data folder, never a path of this machine."""
+    if given_root is not None:
+        base = str(given_root)  # the caller's own spelling of the folder it chose
+    else:
+        base = "$GANCOURSE_DATA" if os.environ.get("GANCOURSE_DATA") else "data"
+    rel = folder.relative_to(root).as_posix()
+    return base if rel == "." else f"{base}/{rel}"
+
+
+def _reachable(urls: list[str], timeout: float = 2.0) -> bool:
+    """True when a TCP connection to one of the ``urls``' hosts (or to the proxy urllib would use) opens.
+
+    torchvision's download sets no timeout.  On this project's offline CI machines it fails in ~0.02 s
+    (the DNS look-up fails at once), but where a firewall drops packets each mirror can hang for minutes,
+    so ``"auto"`` asks this quick question first.  The look-up runs in a thread because socket timeouts do not cover DNS.
+    """
+    proxies = urllib.request.getproxies()
+    targets = []
+    for url in urls:
+        parts = urlsplit(proxies.get(urlsplit(url).scheme, url))
+        targets.append((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)))
+    targets = list(dict.fromkeys(targets))
+    found = threading.Event()
+
+    def probe() -> None:
+        for target in targets:
+            try:
+                socket.create_connection(target, timeout=timeout).close()
+            except OSError:
+                continue
+            found.set()
+            return
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout * len(targets) + 1.0)
+    return found.is_set()
+
+
+def _load_auto(split: str, root: Path, download: bool, where: str) -> tuple[str, np.ndarray, np.ndarray, str, str]:
+    """``"auto"``: MNIST when on disk (any split) or downloadable, else ``digits``.
+
+    Returns (dataset, pixels, labels, split, the line that says what was chosen and why).
+    """
+    on_disk = _available_idx_splits(root / _FOLDERS["mnist"] / "raw")
+    if on_disk and split in ("auto", *on_disk):
+        pixels, labels, split = _load_idx_dataset("mnist", split, root, download=False)
+        return "mnist", pixels, labels, split, f"DATASET='auto' → 'mnist' (on disk under {where})"
+    import torchvision
+
+    if not download:
+        why = "download=False"
+    elif not _reachable(torchvision.datasets.MNIST.mirrors):
+        why = "could not be downloaded (no connection to its mirrors)"
+    else:
+        try:
+            pixels, labels, split = _load_idx_dataset("mnist", split, root, download=True)
+            return "mnist", pixels, labels, split, f"DATASET='auto' → 'mnist' (downloaded into {where})"
+        except DatasetUnavailableError as exc:
+            why = "could not be downloaded (" + " ".join(str(exc.__cause__ or exc).split()) + ")"  # one line
+    missing = f"the {split} split of MNIST" if on_disk else "MNIST"
+    note = (f"DATASET='auto': {missing} is not on disk under {where} and {why} → using 'digits' "
+            "(scikit-learn's 1,797 real 8×8 digits, upsampled to 28×28)")
+    if split == "test":  # digits has one split; handing it out as a test split would hide a train/test overlap
+        raise DatasetUnavailableError(note + ", which has a single split: use split='auto' and ImageData.split_off.")
+    pixels, labels = _load_digits()
+    return "digits", pixels, labels, "all", note
+
+
 _CLASSES = {
     "digits": tuple(str(i) for i in range(10)),
     "mnist": tuple(str(i) for i in range(10)),
@@ -167,7 +245,9 @@ def load_images(
 ) -> ImageData:
     """Load an image dataset as float tensors in [-1, 1] with shape (N, C, H, W).
 
-    name:   one of ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``.
+    name:   one of ``auto``, ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``.  ``auto`` is MNIST when
+            it is on disk or downloadable, else ``digits``; it always prints which and why (even with
+            ``verbose=False``), and the returned data carries the real name.
     split:  ``train``, ``test`` or ``auto`` (train when it can be had, else the split on disk — the
             message says which).  ``digits`` has a single split, reported as ``all``.
     image_size: resize to this square size (e.g. 32 for a 32×32 DCGAN); None keeps the native size.
@@ -183,19 +263,25 @@ def load_images(
         raise ValueError(f"image_size must be an int between 8 and 256 (or None for the native size), got {image_size!r}")
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of images, got {limit}")
+    given_root = root
     root = Path(root).expanduser() if root is not None else data_dir()
 
-    if key == "digits":
+    if key == "auto":
+        where = _shown(root / _FOLDERS["mnist"] / "raw", root, given_root)
+        key, pixels, labels, split, note = _load_auto(split, root, download, where)
+        print(note)
+        source = where if key == "mnist" else "scikit-learn (bundled, offline)"
+    elif key == "digits":
         if split not in ("auto", "train"):
             raise ValueError("'digits' has a single split of 1,797 images: use split='auto' (and ImageData.split_off to hold some out).")
         pixels, labels = _load_digits()
         split, source = "all", "scikit-learn (bundled, offline)"
     elif key == "cifar10":
         pixels, labels, split = _load_cifar10(split, root, download)
-        source = str(root)
+        source = _shown(root, root, given_root)
     else:
         pixels, labels, split = _load_idx_dataset(key, split, root, download)
-        source = str(root / _FOLDERS[key] / "raw")
+        source = _shown(root / _FOLDERS[key] / "raw", root, given_root)
 
     images = torch.from_numpy(np.ascontiguousarray(pixels)).float().div_(127.5).sub_(1.0)
     if images.ndim == 3:

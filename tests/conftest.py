@@ -21,13 +21,19 @@ def _close_figures():
 
 @pytest.fixture
 def shared_mnist_root():
-    """The folder holding MNIST/raw with only the test split (../shared/data), or skip."""
+    """The folder holding MNIST/raw with the test split's idx files ($GANCOURSE_DATA or ../shared/data), or skip.
+
+    Only tests about the MNIST files themselves use this; the others use ``"auto"``/``digits`` and run offline.
+    """
     from pathlib import Path
+
+    from gancourse.data import _available_idx_splits
 
     env = os.environ.get("GANCOURSE_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[2] / "shared" / "data")
     for root in candidates:
-        if (root / "MNIST" / "raw").is_dir():
+        # the files, not the folder: a failed torchvision download leaves an empty MNIST/raw behind
+        if "test" in _available_idx_splits(root / "MNIST" / "raw"):
             return root
-    pytest.skip("no MNIST idx folder available (set GANCOURSE_DATA)")
+    pytest.skip("MNIST test split not found: no t10k idx files in " + " or ".join(str(r / "MNIST" / "raw") for r in candidates))

@@ -1,9 +1,12 @@
 import gzip
 import hashlib
+import socket
+import time
 
 import numpy as np
 import pytest
 import torch
+import torchvision
 
 from gancourse import data
 
@@ -57,8 +60,6 @@ def test_train_split_missing_offline_says_what_to_do(fake_mnist_test_split):
 
 
 def test_failed_download_mentions_offline_and_digits(tmp_path, monkeypatch):
-    import torchvision
-
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
@@ -129,3 +130,100 @@ def test_batches_drop_last_and_errors():
         data.Batches(torch.zeros(3, 2), batch_size=5)
     with pytest.raises(ValueError, match="differ in length"):
         data.Batches(torch.zeros(3, 2), torch.zeros(2), batch_size=1)
+
+
+# ---- DATASET = "auto" and printed locations ------------------------------------------------------
+def _failing_mnist(error):
+    """torchvision's MNIST class (its mirrors list included) whose construction raises ``error``."""
+
+    class FailingMNIST(torchvision.datasets.MNIST):
+        def __init__(self, *args, **kwargs):
+            raise error
+
+    return FailingMNIST
+
+
+@pytest.fixture
+def no_download(monkeypatch):
+    """Make "auto" see no network, whatever the machine has, and fail any download that is tried."""
+    monkeypatch.setattr(data, "_reachable", lambda urls, timeout=2.0: False)
+    monkeypatch.setattr(torchvision.datasets, "MNIST", _failing_mnist(AssertionError("auto tried a download")))
+
+
+def test_auto_falls_back_to_digits_and_says_why(tmp_path, monkeypatch, capsys, no_download):
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path))
+    d = data.load_images("auto", verbose=False)
+    assert d.name == "digits" and d.split == "all" and d.images.shape == (1797, 1, 28, 28)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, "verbose=False still prints the one line that says what 'auto' chose"
+    assert ("DATASET='auto': MNIST is not on disk under $GANCOURSE_DATA/MNIST/raw and could not be downloaded" in out
+            and "→ using 'digits'" in out)
+    assert str(tmp_path) not in out
+    assert not any(tmp_path.iterdir()), "the fallback must not leave folders behind"
+    with pytest.raises(data.DatasetUnavailableError, match="single split"):
+        data.load_images("auto", split="test")  # digits cannot stand in for a held-out test split
+
+
+def test_explicit_mnist_still_raises_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path))
+    monkeypatch.setattr(torchvision.datasets, "MNIST", _failing_mnist(OSError("network is unreachable")))
+    with pytest.raises(data.DatasetUnavailableError, match="offline") as info:
+        data.load_images("mnist")
+    assert str(tmp_path / "MNIST" / "raw") in str(info.value)  # errors keep the absolute path: the user acts on it
+
+
+def test_auto_falls_back_when_the_download_itself_fails(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "_reachable", lambda urls, timeout=2.0: True)
+    monkeypatch.setattr(torchvision.datasets, "MNIST", _failing_mnist(OSError("checksum\nmismatch")))
+    d = data.load_images("auto", root=tmp_path, verbose=False)
+    assert d.name == "digits"
+    assert "could not be downloaded (checksum mismatch) → using 'digits'" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_auto_uses_mnist_on_disk_and_prints_no_machine_path(fake_mnist_test_split, monkeypatch, capsys, no_download):
+    monkeypatch.setenv("GANCOURSE_DATA", str(fake_mnist_test_split))
+    d = data.load_images("auto")
+    assert d.name == "mnist" and d.split == "test" and len(d) == 20
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "DATASET='auto' → 'mnist' (on disk under $GANCOURSE_DATA/MNIST/raw)",
+        "Loaded mnist (test split): 20 images of 1×28×28 from $GANCOURSE_DATA/MNIST/raw",
+    ]
+
+
+def test_default_data_folder_is_printed_as_data(fake_mnist_test_split, monkeypatch, capsys):
+    monkeypatch.delenv("GANCOURSE_DATA", raising=False)
+    monkeypatch.setattr(data, "data_dir", lambda: fake_mnist_test_split)
+    data.load_images("mnist")
+    assert capsys.readouterr().out.endswith("from data/MNIST/raw\n")
+
+
+def test_auto_reads_the_real_shared_mnist(shared_mnist_root, monkeypatch, capsys):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    d = data.load_images("auto")
+    assert d.name == "mnist" and len(d) == 10000
+    assert str(shared_mnist_root) not in capsys.readouterr().out
+
+
+def test_reachable_is_quick_and_honest(monkeypatch):
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        local = f"http://127.0.0.1:{server.getsockname()[1]}"
+        assert data._reachable([f"{local}/mnist/"])
+        assert not data._reachable(["https://mirror.invalid/mnist/"])  # .invalid never resolves (RFC 2606)
+        monkeypatch.setenv("https_proxy", local)  # urllib would go through the proxy: that is what counts
+        assert data._reachable(["https://mirror.invalid/mnist/"])
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # as .ci/run's offline pass: a proxy that refuses
+    assert not data._reachable(["https://mirror.invalid/mnist/"])
+
+    def hanging(*args, **kwargs):  # a DNS look-up or a connect that never answers
+        time.sleep(3)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", hanging)
+    start = time.perf_counter()
+    assert not data._reachable(["https://mirror.example/mnist/"], timeout=0.3)
+    assert time.perf_counter() - start < 2.0, "the probe must give up after its timeout"

@@ -1,11 +1,14 @@
 import math
+import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from gancourse import metrics, toy
-from gancourse.classifier import ClassifierConfig, FeatureExtractor, MNISTClassifier, _shift, load_or_train_classifier, predict
+from gancourse.classifier import (ClassifierConfig, FeatureExtractor, MNISTClassifier, _shift, load_or_train_classifier, predict,
+                                  train_classifier)
 
 
 # ---- mode coverage -------------------------------------------------------------------------------
@@ -169,3 +172,32 @@ def test_classifier_cache_roundtrip(tmp_path):
     assert torch.equal(predict(model, images)[0], predict(again, images)[0])
     _, info3 = load_or_train_classifier(images, labels, ClassifierConfig(epochs=1, batch_size=16), cache=tmp_path)
     assert not info3["cached"]  # other settings, other cache entry
+
+
+def _global_state():
+    numpy_state = np.random.get_state()
+    return (torch.get_rng_state(), numpy_state[0], numpy_state[1].copy(), numpy_state[2:], random.getstate(),
+            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+
+
+def _same_state(a, b) -> bool:
+    return (torch.equal(a[0], b[0]) and a[1] == b[1] and np.array_equal(a[2], b[2]) and a[3:] == b[3:])
+
+
+def test_classifier_leaves_the_global_random_state_and_settings_alone(tmp_path, monkeypatch):
+    # Otherwise a notebook's later results would depend on whether the classifier was in the cache.
+    monkeypatch.setenv("GANCOURSE_CACHE", str(tmp_path))  # where cache=None puts it
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    images, labels = torch.rand(64, 1, 28, 28) * 2 - 1, torch.arange(64) % 10
+    config = ClassifierConfig(epochs=1, batch_size=32)
+    random.seed(7)
+    np.random.seed(7)
+    torch.manual_seed(7)
+    for cached in (False, True):  # a cache miss trains, a hit loads
+        before = _global_state()
+        model, info = load_or_train_classifier(images, labels, config)
+        assert info["cached"] is cached and Path(info["path"]).parent == tmp_path
+        assert _same_state(before, _global_state())
+    torch.manual_seed(123)  # another caller state: the same weights all the same
+    again = train_classifier(images, labels, config)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))

@@ -5,13 +5,23 @@ from gancourse import models
 
 
 @pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
-def test_dcgan_shapes_and_ranges(channels, size):
+def test_dcgan_shapes_tanh_range_and_input_dependence(channels, size):
+    torch.manual_seed(0)
+    # train mode: BatchNorm scales the small initial activations to unit size, as it does in training
     g = models.DCGANGenerator(latent_dim=16, channels=channels, image_size=size, width=8)
     d = models.DCGANDiscriminator(channels=channels, image_size=size, width=8)
-    x = g(torch.randn(5, 16))
-    assert x.shape == (5, channels, size, size) and x.abs().max() <= 1
-    assert d(x).shape == (5,)
-    assert g(torch.randn(5, 16, 1, 1)).shape == x.shape  # the tutorial's (N, z, 1, 1) noise works too
+    with torch.no_grad():
+        g.net[-2].weight.mul_(100)  # the last convolution now sends values far beyond ±1 into the Tanh
+        d.net[-1].weight.mul_(100)
+    z = torch.randn(5, 16)
+    x = g(z)
+    assert x.shape == (5, channels, size, size)
+    assert x.abs().max() <= 1 and x.abs().max() > 0.99  # saturated, but bounded: the output is Tanh's
+    assert torch.equal(g(z[:, :, None, None]), x)  # the tutorial's (N, z, 1, 1) noise gives the same images
+    assert all(not torch.allclose(x[i], x[j]) for i in range(5) for j in range(i))  # each z its own image
+    scores = d(x)
+    assert scores.shape == (5,) and scores.unique().numel() == 5  # one score per image, from that image
+    assert scores.abs().max() > 1  # raw logits: no Sigmoid inside D
 
 
 def test_default_dcgan_parameter_counts():
@@ -40,12 +50,19 @@ def test_impossible_sizes_and_channels():
 
 
 def test_mlp_models_shapes_tanh_and_linear():
-    g = models.MLPGenerator(8, (1, 28, 28), hidden=(32,))
-    assert g(torch.randn(3, 8)).shape == (3, 1, 28, 28)
+    z = torch.randn(100, 2)
+    torch.manual_seed(0)
     toy_g = models.MLPGenerator(2, 2, hidden=(16,), tanh_output=False)
-    assert toy_g(torch.randn(100, 2)).abs().max() > 0
+    torch.manual_seed(0)
+    tanh_g = models.MLPGenerator(2, 2, hidden=(16,))  # the same weights, with a Tanh at the end
+    assert toy_g(z).shape == (100, 2)
+    assert torch.allclose(tanh_g(z), torch.tanh(toy_g(z)))
+    assert toy_g(100 * z).abs().max() > 4  # a linear output reaches the toy grid's ±4 modes; Tanh never would
+    image_g = models.MLPGenerator(8, (1, 28, 28), hidden=(32,))
+    assert image_g(torch.randn(3, 8)).shape == (3, 1, 28, 28)
     d = models.MLPDiscriminator((1, 28, 28), hidden=(32,))
-    assert d(torch.randn(3, 1, 28, 28)).shape == (3,)
+    scores = d(torch.randn(3, 1, 28, 28))
+    assert scores.shape == (3,) and scores.unique().numel() == 3
 
 
 @pytest.mark.parametrize("kind", ["mlp", "dcgan"])
@@ -59,7 +76,9 @@ def test_conditional_models_use_labels(kind):
     z = torch.randn(4, 8)
     a, b = g(z, torch.zeros(4, dtype=torch.long)), g(z, torch.full((4,), 7))
     assert not torch.allclose(a, b)
-    assert d(a, torch.zeros(4, dtype=torch.long)).shape == (4,)
+    d.eval()
+    as_zero, as_seven = d(a, torch.zeros(4, dtype=torch.long)), d(a, torch.full((4,), 7))
+    assert as_zero.shape == (4,) and not torch.allclose(as_zero, as_seven)  # D's verdict depends on the label too
     with pytest.raises(ValueError, match="conditional on 10 classes"):
         g(z)
     with pytest.raises(ValueError, match=r"0\.\.9"):

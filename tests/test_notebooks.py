@@ -74,6 +74,18 @@ def test_parameters_cell(notebook):
     assert re.search(r"^SEED\s*=", tagged[0].source, re.M)
 
 
+def test_image_notebooks_default_to_the_auto_dataset(notebook):
+    # "auto" is MNIST where it can be had and digits otherwise, so every notebook runs on a fresh offline machine
+    path, nb = notebook
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    calls = re.findall(r"load_images\(\s*([^,)]*)", code)
+    if not calls:
+        return
+    assert set(calls) == {"DATASET"}, f"{path.name}: load_images must take the DATASET parameter, got {calls}"
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert re.search(r'^DATASET\s*=\s*"auto"', parameters.source, re.M), f"{path.name}: DATASET must default to \"auto\""
+
+
 def test_slide_types_valid(notebook):
     _, nb = notebook
     for cell in nb.cells:
