@@ -37,7 +37,7 @@ def show_snapshots(history, every: int = 1, nrow: int = 8, max_images: int = 32,
     """Fixed-noise samples from ``history.snapshots`` side by side: the same z over training."""
     snaps = history.snapshots[::every]
     if not snaps:
-        raise ValueError("this history holds no snapshots: train with GANTrainer(..., snapshot_every=N)")
+        raise ValueError("this history holds no snapshots: train with a Snapshots callback (GANTrainer(..., snapshot_every=N))")
     rows = -(-len(snaps) // columns)
     fig, axes = plt.subplots(rows, min(columns, len(snaps)), figsize=(3.2 * min(columns, len(snaps)), 3.4 * rows), squeeze=False)
     for ax in axes.flat:

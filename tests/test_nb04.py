@@ -113,7 +113,7 @@ def test_a_nan_stops_the_run_and_keeps_the_last_good_state(monkeypatch):
         run = playground.train_playground("ring", **SMALL)
     assert run.stopped_early and run.steps == [0, 4, 5]
     assert all(torch.isfinite(s).all() for s in run.samples)
-    assert "stopped during step 6" in playground.describe(run) and "after step 5" in playground.describe(run)
+    assert "stopped at step 6" in playground.describe(run) and "after step 5" in playground.describe(run)
 
 
 def test_playground_rejects_bad_settings():

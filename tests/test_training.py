@@ -303,16 +303,16 @@ def test_no_item_call_per_step_and_one_host_copy_per_logged_step(monkeypatch):
 def test_nan_in_the_first_discriminator_step_restores_the_last_finite_state():
     trainer = GANTrainer(*_toy_pair(), device="cpu")
     nan_at_step_4 = _batches_with(3, lambda b: torch.full_like(b, float("nan")))
-    with pytest.warns(RuntimeWarning, match="stopped during step 4: loss_d became nan.*restored.*after step 3"):
+    with pytest.warns(RuntimeWarning, match="stopped at step 4: loss_d became nan.*restored.*after step 3"):
         history = trainer.fit(nan_at_step_4, 5, progress=False)
-    assert trainer.step == 3 and len(history) == 3 and history.stop_reason.startswith("stopped during step 4")
+    assert trainer.step == 3 and len(history) == 3 and history.stop_reason.startswith("stopped at step 4")
     assert _same(_weights(trainer), _weights(_reference(3)))
 
 
 def test_nan_in_the_second_of_k_critic_steps_leaves_neither_network_half_updated():
     trainer = GANTrainer(*_toy_pair(), critic_steps=2, device="cpu")
     nan_second_batch_of_step_3 = _batches_with(5, lambda b: torch.full_like(b, float("inf")))
-    with pytest.warns(RuntimeWarning, match="during step 3"):
+    with pytest.warns(RuntimeWarning, match="at step 3"):
         trainer.fit(nan_second_batch_of_step_3, 6, progress=False)
     reference = _reference(2, k=2)
     assert trainer.step == 2 and _same(_weights(trainer), _weights(reference))
@@ -342,7 +342,7 @@ def test_nan_in_the_generator_step_and_the_first_step():
 
 def test_nan_between_logged_steps_is_still_caught_and_rolled_back_to_the_last_check():
     trainer = GANTrainer(*_toy_pair(), device="cpu", log_every=3)
-    with pytest.warns(RuntimeWarning, match="restored to those after step 3"):
+    with pytest.warns(RuntimeWarning, match="at step 6: a logged value became NaN.*restored to those after step 3"):
         trainer.fit(_batches_with(4, lambda b: torch.full_like(b, float("nan"))), 9, progress=False)
     assert trainer.step == 3 and len(trainer.history) == 1 and _same(_weights(trainer), _weights(_reference(3)))
 
@@ -374,7 +374,7 @@ def test_an_interrupt_inside_a_step_undoes_that_step():
     history = trainer.fit(_batches_with(5, interrupt), 10, progress=False)
     reference = _reference(2, k=2, ema_decay=0.9)
     assert trainer.step == 2 and len(history) == 2 and [s for s, _ in history.snapshots] == [0, 1, 2]
-    assert _same(_weights(trainer), _weights(reference)) and "undone" in history.stop_reason
+    assert _same(_weights(trainer), _weights(reference)) and "was undone" in history.stop_reason
     trainer.fit(_stream(), 1, progress=False)
     assert trainer.step == 3
 

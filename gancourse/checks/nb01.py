@@ -1,7 +1,7 @@
 """Checks for notebook 01 (what is a GAN).
 
 The expected answers are worked out inside each check from the package itself — by watching which
-network a real batch reaches in one :class:`~gancourse.training.GANTrainer` step, by matching the
+network a real batch reaches in one :class:`~gancourse.training.GAN` step, by matching the
 package's loss functions against binary cross-entropy, and by reading :mod:`gancourse.timeline` — never
 from a stored copy of the solution.
 """
@@ -18,7 +18,7 @@ from gancourse.checks import given, run_check
 from gancourse.config import seeded
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
 from gancourse.models import MLPDiscriminator, MLPGenerator
-from gancourse.training import GANTrainer
+from gancourse.training import GAN
 
 NETWORKS = ("generator", "discriminator", "both", "neither")
 _SYNONYMS = {"g": "generator", "生成器": "generator", "d": "discriminator", "判别器": "discriminator",
@@ -30,7 +30,7 @@ def _who_sees_real_data() -> str:
     """Run one real training step and record which network is handed the real batch."""
     with seeded(0):  # leaves the notebook's random state alone
         generator, discriminator = MLPGenerator(2, 1, hidden=(8,)), MLPDiscriminator(1, hidden=(8,))
-    trainer = GANTrainer(generator, discriminator, device="cpu")
+    family = GAN(generator, discriminator)
     real = torch.full((16, 1), 7.0)  # a Tanh generator cannot produce 7, so this batch is unmistakable
     seen = set()
 
@@ -43,7 +43,7 @@ def _who_sees_real_data() -> str:
     handles = [generator.register_forward_pre_hook(watch("generator")),
                discriminator.register_forward_pre_hook(watch("discriminator"))]
     try:
-        trainer.train_step(iter([real]))
+        family.train_step(iter([real]))
     finally:
         for handle in handles:
             handle.remove()

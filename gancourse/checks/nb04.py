@@ -1,6 +1,6 @@
 """Checks for notebook 04 (adversarial training).
 
-Expected values come from the package itself — :class:`gancourse.training.GANTrainer` (its
+Expected values come from the package itself — :class:`gancourse.training.GAN` (its
 discriminator step, counted with forward hooks) and :mod:`gancourse.losses` — never from a copy of
 the solution.
 """
@@ -15,7 +15,7 @@ import torch
 from gancourse import losses, models, toy
 from gancourse.checks import call, given, run_check
 from gancourse.config import seeded
-from gancourse.training import GANTrainer
+from gancourse.training import GAN
 
 _SEED = 4
 
@@ -36,7 +36,7 @@ def _close(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-6) -> b
 def check_discriminator_step(my_discriminator_step) -> bool:
     """Exercise 1: one discriminator update ``my_discriminator_step(generator, discriminator, d_optimizer, real, z)``.
 
-    Compared with ``GANTrainer.discriminator_step`` on copies of the same networks, batch and noise.
+    Compared with ``GAN.discriminator_step`` on copies of the same networks, batch and noise.
     """
 
     def test():
@@ -44,8 +44,8 @@ def check_discriminator_step(my_discriminator_step) -> bool:
         real = toy.sample_2d("ring", 64, torch.Generator().manual_seed(_SEED))
         # the reference: the package's own D step, drawing the same z from a stream seeded alike
         ref_g, ref_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
-        trainer = GANTrainer(ref_g, ref_d, device="cpu", seed=_SEED)
-        _, _, stats = trainer.discriminator_step(real, None, keep_fake_graph=False)
+        reference = GAN(ref_g, ref_d, seed=_SEED)
+        _, _, stats = reference.discriminator_step(real, None, keep_fake_graph=False)
         reference_loss = float(stats["loss_d"])
         ref_grads = [p.grad.clone() for p in ref_d.parameters()]
         z = torch.randn(len(real), generator.latent_dim, generator=torch.Generator().manual_seed(_SEED))
@@ -91,13 +91,12 @@ def check_discriminator_step(my_discriminator_step) -> bool:
 
 
 def _count_forward_passes(k: int) -> tuple[int, int]:
-    """Forward calls of G and D during one ``GANTrainer.train_step`` with ``critic_steps = k``."""
+    """Forward calls of G and D during one ``GAN.train_step`` with ``critic_steps = k``."""
     generator, discriminator = _toy_pair()
     counts = {"G": 0, "D": 0}
     generator.register_forward_hook(lambda *_: counts.__setitem__("G", counts["G"] + 1))
     discriminator.register_forward_hook(lambda *_: counts.__setitem__("D", counts["D"] + 1))
-    trainer = GANTrainer(generator, discriminator, critic_steps=k, device="cpu", seed=_SEED)
-    trainer.train_step(iter(toy.ToyStream.from_2d("ring", batch_size=8, seed=_SEED)))
+    GAN(generator, discriminator, critic_steps=k, seed=_SEED).train_step(iter(toy.ToyStream.from_2d("ring", batch_size=8, seed=_SEED)))
     return counts["G"], counts["D"]
 
 

@@ -170,15 +170,16 @@ class Trainer:
                         self.save(checkpoint)
                     bar.update(1)
         except TrainingDiverged as exc:
+            detected = self.step  # the step whose statistics were being checked
             self._last_good.restore()
-            history.stop_reason = (f"stopped during step {self.step + 1}: {exc}. The weights were restored to those "
-                                   f"after step {self.step}, the last finite state. Lower the learning rates, check "
+            history.stop_reason = (f"stopped at step {detected}: {exc}. The weights were restored to those after "
+                                   f"step {self.step}, the last checked finite state. Lower the learning rates, check "
                                    "that the data is finite and in [-1, 1], or use a gradient penalty.")
             warnings.warn(history.stop_reason, RuntimeWarning, stacklevel=2)
         except KeyboardInterrupt:
             self._last_good.restore()
-            history.stop_reason = (f"interrupted by the user during step {self.step + 1}; that step was undone, "
-                                   f"the model and history are those after step {self.step}")
+            history.stop_reason = (f"interrupted by the user in the middle of a step, which was undone: the model "
+                                   f"and history are those after step {self.step}")
             print(history.stop_reason)
         finally:
             bar.close()
@@ -194,9 +195,9 @@ class Trainer:
         if not pending:
             return {}
         names = list(pending[-1])
-        row = torch.stack([pending[-1][k].detach().float().reshape(()) for k in names])
+        row = torch.stack([_scalar(pending[-1][k]) for k in names])
         if len(pending) > 1:  # earlier unlogged steps: one flag, still one copy
-            earlier = torch.stack([v.detach().float().reshape(()) for stats in pending[:-1] for v in stats.values()])
+            earlier = torch.stack([_scalar(v) for stats in pending[:-1] for v in stats.values()])
             row = torch.cat([row, torch.isfinite(earlier).all().float().reshape(1)])
         numbers = row.tolist()
         if len(pending) > 1 and numbers.pop() != 1.0:
@@ -257,6 +258,11 @@ class Trainer:
             self.history, self.elapsed = history, elapsed
             raise
         self._last_good = KeptState(self)
+
+
+def _scalar(value: torch.Tensor) -> torch.Tensor:
+    """A logged value as a 0-d float32 tensor (most already are: then no extra operation)."""
+    return value if value.dtype == torch.float32 and value.dim() == 0 else value.detach().float().reshape(())
 
 
 def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
