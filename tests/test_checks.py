@@ -36,3 +36,16 @@ def test_call_treats_placeholder_bodies_as_not_attempted(capsys):
     for fn in (student, todo, ..., None):
         assert checks.run_check("Ex", "h", lambda fn=fn: checks.call(fn, 1)) is False
     assert capsys.readouterr().out.count("not attempted") == 4
+
+
+def test_checks_leave_the_notebook_random_state_alone(capsys):
+    """A check that builds networks must not shift the notebook's later random draws."""
+    import torch
+
+    from gancourse.checks import nb01, nb02, nb04
+
+    state = torch.get_rng_state()
+    assert nb01.check_sees_real_data("discriminator")
+    assert nb02.check_linear_parameters(lambda w: sum(a * b + b for a, b in zip(w, w[1:])))
+    assert nb04.check_forward_passes(lambda k: (k, 2 * k + 1))  # G once per D step; D twice per D step, once in the G step
+    assert torch.equal(torch.get_rng_state(), state)

@@ -17,7 +17,8 @@ LAYER_STACKS = ([8, 256, 256, 784], [784, 256, 256, 1], [2, 1], [100, 128, 64, 3
 
 
 def _torch_count(widths) -> int:
-    stack = nn.Sequential(*(nn.Linear(a, b) for a, b in zip(widths, widths[1:])))
+    # on the meta device: shapes only, so no random initial weights are drawn from the notebook's generator
+    stack = nn.Sequential(*(nn.Linear(a, b, device="meta") for a, b in zip(widths, widths[1:])))
     return sum(p.numel() for p in stack.parameters())
 
 
