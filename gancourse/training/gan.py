@@ -86,7 +86,8 @@ class GAN(Family):
         self.d_opt = make_optimizer(optimizer, discriminator.parameters(), lr_d, betas)
         self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
         self._discriminator_params = list(discriminator.parameters())  # frozen at every generator step
-        self._last_r1 = torch.zeros(())
+        # the last computed R1 value, logged on lazy steps; a buffer moves with the family and is rolled back
+        self.register_buffer("last_r1_penalty", torch.zeros(()))
 
     def _check_arguments(self, discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing):
         objective = self.objective
@@ -148,9 +149,9 @@ class GAN(Family):
         if use_r1:  # lazy regularisation: every r1_every-th step, r1_every times the weight
             r1 = r1_penalty(real_out, real)
             loss = loss + 0.5 * self.r1_weight * self.r1_every * r1
-            self._last_r1 = r1.detach()
+            self.last_r1_penalty.copy_(r1.detach())  # in place: the loop's kept copy pairs this very tensor
         if self.r1_weight > 0:
-            stats["r1_penalty"] = self._last_r1  # the last computed value on lazy steps
+            stats["r1_penalty"] = self.last_r1_penalty.clone()  # on lazy steps, the last computed value
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         stats["grad_norm_d"] = total_norm([p.grad for p in self._discriminator_params if p.grad is not None])
