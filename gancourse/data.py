@@ -27,7 +27,9 @@ import torch.nn.functional as F
 
 from gancourse.config import data_dir
 
-DATASETS = ("auto", "digits", "mnist", "fashion-mnist", "cifar10")
+DATASETS = ("auto", "digits", "mnist", "fashion-mnist", "cifar10", "olivetti", "celeba")
+#: CelebA images loaded when no ``limit`` is given (all 162,770 training faces take ~8 GB as float tensors)
+CELEBA_DEFAULT_LIMIT = 20_000
 SPLITS = ("train", "test", "auto")
 
 _IDX_FILES = {  # torchvision's file names inside <root>/<Folder>/raw
@@ -145,6 +147,50 @@ def _load_cifar10(split: str, root: Path, download: bool) -> tuple[np.ndarray, n
     return ds.data.transpose(0, 3, 1, 2), np.asarray(ds.targets), split
 
 
+def _faces_help(name: str, folder: Path, exc: Exception) -> str:
+    how = ("scikit-learn fetches the 400 Olivetti photos (about 4 MB) once into that folder"
+           if name == "olivetti" else
+           "torchvision's CelebA download (1.4 GB from Google Drive) needs the gdown package and is often refused "
+           "for quota; otherwise put img_align_celeba/ and the list_*.txt files there by hand, as "
+           "torchvision.datasets.CelebA expects")
+    return (f"Could not load {name!r}: it is not in {folder} and downloading it failed (is this machine offline?). "
+            f"With internet, {how}. The 'digits' dataset always works offline. (Underlying error: {exc})")
+
+
+def _load_olivetti(split: str, root: Path, download: bool) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's Olivetti faces: 400 grey 64×64 photos, ten each of 40 people (AT&T Laboratories Cambridge)."""
+    if split not in ("auto", "train"):
+        raise ValueError("'olivetti' has a single split of 400 faces: use split='auto' (and ImageData.split_off to hold some out).")
+    from sklearn.datasets import fetch_olivetti_faces
+
+    folder = root / "olivetti"
+    try:
+        bunch = fetch_olivetti_faces(data_home=str(folder), download_if_missing=download)
+    except Exception as exc:  # URLError offline; OSError when absent and download=False
+        raise DatasetUnavailableError(_faces_help("olivetti", folder, exc)) from exc
+    return (np.clip(bunch.images, 0, 1) * 255).round().astype(np.uint8), bunch.target
+
+
+def _load_celeba(split: str, root: Path, download: bool, limit: int | None) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """CelebA faces, aligned, resized (shorter side 64) and centre-cropped to 3×64×64 as in the PyTorch DCGAN
+    tutorial; only the first ``limit`` images are decoded.  Returns (pixels, labels, split, note)."""
+    import torchvision
+    from torchvision.transforms import v2
+
+    split = "train" if split == "auto" else split
+    folder = root / "celeba"
+    try:
+        dataset = torchvision.datasets.CelebA(str(root), split=split, target_type="identity", download=download)
+    except Exception as exc:
+        raise DatasetUnavailableError(_faces_help("celeba", folder, exc)) from exc
+    n = min(len(dataset), limit or CELEBA_DEFAULT_LIMIT)
+    note = "" if limit else (f"celeba: the first {n:,} of {len(dataset):,} {split} faces (CELEBA_DEFAULT_LIMIT; "
+                             "pass limit=… for another number)")
+    square = v2.Compose([v2.Resize(64), v2.CenterCrop(64)])
+    pixels = np.stack([np.asarray(square(dataset[i][0]), dtype=np.uint8) for i in range(n)]).transpose(0, 3, 1, 2)
+    return pixels, np.zeros(n, dtype=np.int64), split, note
+
+
 def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
@@ -230,6 +276,8 @@ _CLASSES = {
     "mnist": tuple(str(i) for i in range(10)),
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+    "olivetti": tuple(f"person {i}" for i in range(40)),
+    "celeba": ("face",),  # identities are not used as classes here: every label is 0
 }
 
 
@@ -245,13 +293,15 @@ def load_images(
 ) -> ImageData:
     """Load an image dataset as float tensors in [-1, 1] with shape (N, C, H, W).
 
-    name:   one of ``auto``, ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``.  ``auto`` is MNIST when
-            it is on disk or downloadable, else ``digits``; it always prints which and why (even with
-            ``verbose=False``), and the returned data carries the real name.
+    name:   one of ``auto``, ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``, and the faces ``olivetti``
+            (400 grey 64×64 photos, scikit-learn's fetcher) and ``celeba`` (3×64×64, torchvision).  ``auto`` is
+            MNIST when it is on disk or downloadable, else ``digits``; it always prints which and why (even
+            with ``verbose=False``), and the returned data carries the real name.
     split:  ``train``, ``test`` or ``auto`` (train when it can be had, else the split on disk — the
             message says which).  ``digits`` has a single split, reported as ``all``.
     image_size: resize to this square size (e.g. 32 for a 32×32 DCGAN); None keeps the native size.
-    limit:  keep only the first ``limit`` images (for quick runs).
+    limit:  keep only the first ``limit`` images (for quick runs); CelebA decodes only those, and without a
+            limit loads the first ``CELEBA_DEFAULT_LIMIT`` (it says so).
     """
     key = name.strip().lower().replace("_", "-")
     key = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(key, key)
@@ -279,6 +329,14 @@ def load_images(
     elif key == "cifar10":
         pixels, labels, split = _load_cifar10(split, root, download)
         source = _shown(root, root, given_root)
+    elif key == "olivetti":
+        pixels, labels = _load_olivetti(split, root, download)
+        split, source = "all", _shown(root / "olivetti", root, given_root)
+    elif key == "celeba":
+        pixels, labels, split, note = _load_celeba(split, root, download, limit)
+        source = _shown(root / "celeba", root, given_root)
+        if note:
+            print(note)
     else:
         pixels, labels, split = _load_idx_dataset(key, split, root, download)
         source = _shown(root / _FOLDERS[key] / "raw", root, given_root)

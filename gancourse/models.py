@@ -1,4 +1,4 @@
-"""Generators and discriminators: MLPs for any shape, DCGANs for 1×28×28 and 3×32×32 images.
+"""Generators and discriminators: MLPs for any shape, DCGANs for 28×28, 32×32 and 64×64 images (grey or RGB).
 
 Every generator maps noise ``z`` of shape (N, latent_dim) to samples; every discriminator maps
 samples to one raw score (a logit, or a critic value for WGAN) per sample, shape (N,).  Passing
@@ -170,12 +170,13 @@ class MinibatchStdDev(nn.Module):
         return minibatch_stddev(h)
 
 
-_SIZES = (28, 32)
+_SIZES = (28, 32, 64)
 
 
 def _check_image_args(channels: int, image_size: int) -> None:
     if image_size not in _SIZES:
-        raise ValueError(f"DCGAN models here are built for image_size in {_SIZES} (1×28×28 MNIST, 3×32×32 CIFAR-10), got {image_size}")
+        raise ValueError(f"DCGAN models here are built for image_size in {_SIZES} (28 MNIST, 32 CIFAR-10, 64 faces as in "
+                         f"the DCGAN paper), got {image_size}: resize the data with load_images(..., image_size=…)")
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
 
@@ -183,7 +184,8 @@ def _check_image_args(channels: int, image_size: int) -> None:
 class DCGANGenerator(_Conditional):
     """DCGAN generator: z → ConvTranspose2d up-sampling with BatchNorm + ReLU → Tanh image.
 
-    28×28: z → 7×7 → 14×14 → 28×28;  32×32: z → 4×4 → 8×8 → 16×16 → 32×32.
+    28×28: z → 7×7 → 14×14 → 28×28;  32×32: z → 4×4 → 8×8 → 16×16 → 32×32;  64×64 (the DCGAN paper's
+    faces): z → 4×4 → 8×8 → 16×16 → 32×32 → 64×64.  Channels halve at every doubling of the size.
     """
 
     def __init__(self, latent_dim: int = 64, channels: int = 1, image_size: int = 28, width: int = 64,
@@ -200,9 +202,13 @@ class DCGANGenerator(_Conditional):
         if image_size == 28:
             layers = [nn.ConvTranspose2d(in_dim, 2 * width, 7, 1, 0, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(True),
                       *up(2 * width, width), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
-        else:
-            layers = [nn.ConvTranspose2d(in_dim, 4 * width, 4, 1, 0, bias=False), nn.BatchNorm2d(4 * width), nn.ReLU(True),
-                      *up(4 * width, 2 * width), *up(2 * width, width), nn.ConvTranspose2d(width, channels, 4, 2, 1)]
+        else:  # 4×4 first, then double until the last layer reaches image_size: 8·width channels at 4×4 for 64
+            mult = image_size // 8
+            layers = [nn.ConvTranspose2d(in_dim, mult * width, 4, 1, 0, bias=False), nn.BatchNorm2d(mult * width), nn.ReLU(True)]
+            while mult > 1:
+                layers += up(mult * width, mult // 2 * width)
+                mult //= 2
+            layers.append(nn.ConvTranspose2d(width, channels, 4, 2, 1))
         self.net = nn.Sequential(*layers, nn.Tanh())
         dcgan_init_(self)
 
@@ -237,9 +243,12 @@ class DCGANDiscriminator(_Conditional):
         if image_size == 28:
             layers = [*down(cin, width, norm=False), *down(width, 2 * width)]
             head = _maybe_sn(nn.Conv2d(2 * width + extra, 1, 7, 1, 0), spectral_norm)
-        else:
-            layers = [*down(cin, width, norm=False), *down(width, 2 * width), *down(2 * width, 4 * width)]
-            head = _maybe_sn(nn.Conv2d(4 * width + extra, 1, 4, 1, 0), spectral_norm)
+        else:  # halve until 4×4, doubling the channels: 64 → 32 → 16 → 8 → 4 with width … 8·width
+            layers, mult = [*down(cin, width, norm=False)], 1
+            while image_size // (2 * mult) > 4:
+                layers += down(mult * width, 2 * mult * width)
+                mult *= 2
+            head = _maybe_sn(nn.Conv2d(mult * width + extra, 1, 4, 1, 0), spectral_norm)
         # one Sequential as before (same parameter names); the batch-spread channel goes in front of the head
         self.net = nn.Sequential(*layers, *([MinibatchStdDev()] if minibatch_std else []), head)
         dcgan_init_(self)

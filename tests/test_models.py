@@ -44,7 +44,7 @@ def test_wrong_shapes_name_the_expected_shape():
 
 def test_impossible_sizes_and_channels():
     with pytest.raises(ValueError, match="image_size"):
-        models.DCGANGenerator(image_size=64)
+        models.DCGANDiscriminator(image_size=16)
     with pytest.raises(ValueError, match="channels"):
         models.DCGANDiscriminator(channels=2)
 
@@ -132,3 +132,23 @@ def test_dcgan_minibatch_std_adds_one_channel_that_sees_the_batch():
     alone = with_std(x[:1].expand(4, -1, -1, -1).contiguous())[0]
     mixed = with_std(x)[0]
     assert not torch.allclose(alone, mixed)  # same first image, different batch spread, different score
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_64x64_for_faces_has_the_papers_layout_and_trains(channels):
+    """64×64 as in the DCGAN paper: 4×4 → 64×64 in four doublings, channels halving (8w, 4w, 2w, w)."""
+    g = models.DCGANGenerator(latent_dim=16, channels=channels, image_size=64, width=8)
+    d = models.DCGANDiscriminator(channels=channels, image_size=64, width=8)
+    ups = [m for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    downs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [m.out_channels for m in ups] == [64, 32, 16, 8, channels]
+    assert [m.out_channels for m in downs] == [8, 16, 32, 64, 1]
+    x = g(torch.randn(4, 16))
+    assert x.shape == (4, channels, 64, 64) and d(x).shape == (4,)
+    from gancourse.training import GANTrainer
+
+    trainer = GANTrainer(g, d, device="cpu")
+    trainer.fit([torch.rand(8, channels, 64, 64) * 2 - 1], 2, progress=False)
+    assert trainer.step == 2 and trainer.sample(3).shape == (3, channels, 64, 64)
+    with pytest.raises(ValueError, match="image_size in \\(28, 32, 64\\)"):
+        models.DCGANGenerator(image_size=48)
