@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from gancourse.viz import show_now
+from gancourse.viz import show_image_table, show_now
 from gancourse.widgets import _show, generate
 
 __all__ = ["lerp", "slerp", "ink_fraction", "attribute_direction", "image_pca_directions", "direction_point",
@@ -140,22 +140,10 @@ def direction_sweep(generator: nn.Module, base_z: torch.Tensor, directions: torc
 def direction_sweep_figure(generator: nn.Module, base_z: torch.Tensor, directions: torch.Tensor, values: Sequence[float],
                            *, ax=None, title: str | None = None):
     """Grid of :func:`direction_sweep`: one row per direction, one column per step along it; returns the axes."""
-    images = direction_sweep(generator, base_z, directions, values)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * len(values) + 1.2, 0.9 * len(directions) + 0.8))
-    _show(ax, images, nrow=len(values))
-    ax.set_axis_on()
-    height, width = images.shape[2] + 2, images.shape[3] + 2
-    ax.set_xticks([2 + width * i + images.shape[3] / 2 for i in range(len(values))], [f"{float(v):+.1f}" for v in values])
-    ax.set_yticks([2 + height * i + images.shape[2] / 2 for i in range(len(directions))],
-                  [f"PC {i + 1}" for i in range(len(directions))])
-    ax.tick_params(length=0, labelsize=9)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_xlabel("step along the direction (unit-length directions; z has std 1 along each)", fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
+    return show_image_table(direction_sweep(generator, base_z, directions, values),
+                            [f"PC {i + 1}" for i in range(len(directions))], [f"{float(v):+.1f}" for v in values],
+                            ax=ax, title=title, fontsize=9,
+                            xlabel="step along the direction (unit-length directions; z has std 1 along each)")
 
 
 def direction_explorer(generator: nn.Module, base_z: torch.Tensor, directions: torch.Tensor, *,

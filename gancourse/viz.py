@@ -33,6 +33,28 @@ def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, a
     return ax
 
 
+def show_image_table(images: torch.Tensor, row_labels: list[str], column_labels: list[str], *, ax=None,
+                     xlabel: str | None = None, title: str | None = None, fontsize: float = 8):
+    """Images (rows × columns, row-major) as one grid with a label per row and per column; returns the axes."""
+    if len(images) != len(row_labels) * len(column_labels):
+        raise ValueError(f"{len(images)} images do not fill {len(row_labels)} rows × {len(column_labels)} columns")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.9 * len(column_labels) + 1.2, 0.9 * len(row_labels) + 0.8))
+    grid = image_grid(images, nrow=len(column_labels))
+    ax.imshow(grid[..., 0] if images.shape[1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    height, width = images.shape[2] + 2, images.shape[3] + 2  # make_grid pads every tile by 2 pixels
+    ax.set_xticks([2 + width * i + images.shape[3] / 2 for i in range(len(column_labels))], column_labels)
+    ax.set_yticks([2 + height * i + images.shape[2] / 2 for i in range(len(row_labels))], row_labels)
+    ax.tick_params(length=0, labelsize=fontsize)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=fontsize)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
 def show_snapshots(history, every: int = 1, nrow: int = 8, max_images: int = 32, columns: int = 4):
     """Fixed-noise samples from ``history.snapshots`` side by side: the same z over training."""
     snaps = history.snapshots[::every]

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gancourse.diagrams import flow_diagram
-from gancourse.viz import image_grid, show_now
+from gancourse.viz import image_grid, show_image_table, show_now
 
 __all__ = [
     "latent_point", "generate", "latent_explorer_figure", "latent_sweep", "latent_sweep_figure",
@@ -110,21 +110,9 @@ def latent_sweep(generator: nn.Module, base_z: torch.Tensor, dims: Sequence[int]
 def latent_sweep_figure(generator: nn.Module, base_z: torch.Tensor, dims: Sequence[int], values: Sequence[float],
                         *, ax=None, title: str | None = None):
     """Grid of :func:`latent_sweep`: one row per latent dimension, one column per value; returns the axes."""
-    images = latent_sweep(generator, base_z, dims, values)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * len(values) + 1.2, 0.9 * len(dims) + 0.8))
-    _show(ax, images, nrow=len(values))
-    ax.set_axis_on()
-    height, width = images.shape[2] + 2, images.shape[3] + 2  # make_grid pads every tile by 2 pixels
-    ax.set_xticks([2 + width * i + images.shape[3] / 2 for i in range(len(values))], [f"{float(v):+.1f}" for v in values])
-    ax.set_yticks([2 + height * i + images.shape[2] / 2 for i in range(len(dims))], [f"z[{d}]" for d in dims])
-    ax.tick_params(length=0, labelsize=8)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_xlabel("value of the moved coordinate (the others stay at base z)", fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
+    return show_image_table(latent_sweep(generator, base_z, dims, values), [f"z[{d}]" for d in dims],
+                            [f"{float(v):+.1f}" for v in values], ax=ax, title=title,
+                            xlabel="value of the moved coordinate (the others stay at base z)")
 
 
 def latent_explorer(generator: nn.Module, base_z: torch.Tensor, dims: Sequence[int] = (0, 1, 2, 3), *,

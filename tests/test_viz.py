@@ -91,3 +91,14 @@ def test_show_now_displays_and_closes_the_figure_inside_ipython(monkeypatch):
     fig = plt.figure()
     show_now(fig)
     assert shown == [fig] and fig.number not in plt.get_fignums()
+
+
+def test_show_image_table_labels_rows_and_columns():
+    images = torch.rand(6, 1, 8, 8) * 2 - 1
+    ax = viz.show_image_table(images, ["a", "b"], ["-1", "0", "+1"], xlabel="step", title="t")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["-1", "0", "+1"] and ax.get_xlabel() == "step"
+    assert ax.images[0].get_array().shape == (2 + 2 * 10, 2 + 3 * 10)  # make_grid: 8-pixel tiles, 2-pixel padding
+    with pytest.raises(ValueError, match="do not fill 2 rows × 2 columns"):
+        viz.show_image_table(images, ["a", "b"], ["x", "y"])
+    plt.close("all")
