@@ -27,6 +27,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from gancourse.checkpoints import load_checkpoint, save_checkpoint
+from gancourse.config import seeded
 
 __all__ = ["MNISTClassifier", "ClassifierConfig", "train_classifier", "accuracy", "predict",
            "cache_dir", "load_or_train_classifier"]
@@ -100,8 +101,7 @@ def _seeded_run(seed: int, device: str | torch.device):
     then restore the caller's generator states and cuDNN settings: a library call must not change them."""
     cudnn = torch.backends.cudnn
     saved = cudnn.benchmark, cudnn.deterministic
-    with torch.random.fork_rng(devices=None if torch.device(device).type == "cuda" else []):
-        torch.manual_seed(seed)
+    with seeded(seed, device):
         cudnn.benchmark, cudnn.deterministic = False, True
         try:
             yield
@@ -194,7 +194,7 @@ def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, config:
         if path.is_file():
             try:
                 state = load_checkpoint(path)
-                with torch.random.fork_rng(devices=[]):  # the random initial weights, overwritten next, draw from it
+                with seeded(config.seed):  # the random initial weights, overwritten next, must not draw from the caller's
                     model = MNISTClassifier(num_classes=state["num_classes"])
                 model.load_state_dict(state["model"])
                 return model.to(device).eval(), {"cached": True, "seconds": time.perf_counter() - start, "path": str(path)}

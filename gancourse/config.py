@@ -31,15 +31,17 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 @contextlib.contextmanager
-def seeded(seed: int):
+def seeded(seed: int, device: str | torch.device = "cpu"):
     """Run a block with torch's global generator seeded with ``seed`` (e.g. to build networks with
-    reproducible initial weights), then give the caller back the generator state it had.
+    reproducible initial weights), then give the caller back the generator state it had — the CPU's, and
+    that of a CUDA ``device`` the block draws from too.
 
     Library code uses this instead of :func:`seed_everything`, which changes global state for good.
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    with torch.random.fork_rng(devices=[]):
+    device = torch.device(device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         yield
 

@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from gancourse.viz import show_image_table, show_now
-from gancourse.widgets import _show, generate
+from gancourse.viz import show_image_table, show_images, show_now
+from gancourse.widgets import generate
 
 __all__ = ["lerp", "slerp", "ink_fraction", "attribute_direction", "image_pca_directions", "direction_point",
            "direction_sweep", "direction_sweep_figure", "direction_explorer"]
@@ -55,7 +55,7 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t) -> torch.Tensor:
     cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
     theta = torch.arccos(cos.clamp(-1.0, 1.0))
     if theta.abs() < 1e-4:
-        return (1 - t) * z0 + t * z1
+        return lerp(z0, z1, t)
     return (torch.sin((1 - t) * theta) * z0 + torch.sin(t * theta) * z1) / torch.sin(theta)
 
 
@@ -165,7 +165,7 @@ def direction_explorer(generator: nn.Module, base_z: torch.Tensor, directions: t
     def redraw(**coefficients: float) -> None:
         values = [coefficients[f"c{i}"] for i in range(len(directions))]
         fig, ax = plt.subplots(figsize=(3, 3))
-        _show(ax, generate(generator, direction_point(base_z, directions, values)), nrow=1)
+        show_images(generate(generator, direction_point(base_z, directions, values)), nrow=1, ax=ax)
         ax.set_title(", ".join(f"PC{i + 1} {v:+.1f}" for i, v in enumerate(values)), fontsize=8)
         show_now(fig)
 

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gancourse.diagrams import flow_diagram
-from gancourse.viz import image_grid, show_image_table, show_now
+from gancourse.viz import show_image_table, show_images, show_now
 
 __all__ = [
     "latent_point", "generate", "latent_explorer_figure", "latent_sweep", "latent_sweep_figure",
@@ -73,12 +73,6 @@ def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
     return images
 
 
-def _show(ax, images: torch.Tensor, nrow: int) -> None:
-    grid = image_grid(images, nrow)
-    ax.imshow(grid[..., 0] if images.shape[1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
-    ax.set_axis_off()
-
-
 def latent_explorer_figure(generator: nn.Module, base_z: torch.Tensor, dims: Sequence[int], values: Sequence[float],
                            *, ax=None, title: str | None = None):
     """Draw G's output at ``base_z`` with the latent coordinates ``dims`` set to ``values`` (the widget's callback).
@@ -88,7 +82,7 @@ def latent_explorer_figure(generator: nn.Module, base_z: torch.Tensor, dims: Seq
     z = latent_point(base_z, dims, values)
     if ax is None:
         _, ax = plt.subplots(figsize=(3, 3))
-    _show(ax, generate(generator, z), nrow=1)
+    show_images(generate(generator, z), nrow=1, ax=ax)
     coords = ", ".join(f"z[{d}]={float(v):+.2f}" for d, v in zip(dims, values))
     ax.set_title(title if title is not None else coords, fontsize=9)
     return ax

@@ -65,12 +65,12 @@ class Family(nn.Module):
         items = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
         if not items or not all(t is None or isinstance(t, torch.Tensor) for t in items) or items[0] is None:
             raise TypeError(f"a batch must be a tensor or a tuple/list of tensors, got {type(batch).__name__}")
-        moved = []
+        moved, device = [], self.device
         for t in items:
             if t is None:  # e.g. the labels of unlabelled in-memory Batches
                 moved.append(t)
                 continue
-            t = t.to(self.device, non_blocking=True)
+            t = t.to(device, non_blocking=True)
             if t.ndim == 4 and t.is_floating_point() and self.memory_format is not torch.contiguous_format:
                 t = t.contiguous(memory_format=self.memory_format)
             moved.append(t)

@@ -86,6 +86,7 @@ class GAN(Family):
         self.d_opt = make_optimizer(optimizer, discriminator.parameters(), lr_d, betas)
         self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
         self._discriminator_params = list(discriminator.parameters())  # frozen at every generator step
+        self._generator_params = list(generator.parameters())
         # the last computed R1 value, logged on lazy steps; a buffer moves with the family and is rolled back
         self.register_buffer("last_r1_penalty", torch.zeros(()))
 
@@ -152,10 +153,7 @@ class GAN(Family):
             self.last_r1_penalty.copy_(r1.detach())  # in place: the loop's kept copy pairs this very tensor
         if self.r1_weight > 0:
             stats["r1_penalty"] = self.last_r1_penalty.clone()  # on lazy steps, the last computed value
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        stats["grad_norm_d"] = total_norm([p.grad for p in self._discriminator_params if p.grad is not None])
-        self.d_opt.step()
+        stats["grad_norm_d"] = self.descend(self.d_opt, loss, self._discriminator_params)
         if self.objective.lipschitz == "clip":
             with torch.no_grad():
                 for p in self._discriminator_params:
@@ -167,13 +165,18 @@ class GAN(Family):
         """One update of G through the just-updated D (frozen), on the fake batch of the last D step."""
         with frozen(self._discriminator_params):
             loss = self.objective.generator_loss(self._call(self.discriminator, fake, fake_labels))
-        self.g_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = total_norm([p.grad for p in self.generator.parameters() if p.grad is not None])
-        self.g_opt.step()
-        return {"loss_g": loss.detach(), "grad_norm_g": grad_norm}
+        return {"loss_g": loss.detach(), "grad_norm_g": self.descend(self.g_opt, loss, self._generator_params)}
 
     # ---- helpers ------------------------------------------------------------------------------------------
+    @staticmethod
+    def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
+        """One gradient step of ``optimizer`` on ``loss``; returns the gradient norm of ``params`` (no sync)."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = total_norm([p.grad for p in params if p.grad is not None])
+        optimizer.step()
+        return norm
+
     def unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(images, labels or None) on the device; an unconditional GAN ignores labels."""
         items = self.prepare(batch)

@@ -49,7 +49,8 @@ class History:
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of one metric as arrays, ready to plot."""
-        return np.asarray(self.steps[key] if key in self.values else self[key]), np.asarray(self[key], dtype=float)
+        values = self[key]  # a KeyError that lists the metrics there are
+        return np.asarray(self.steps[key]), np.asarray(values, dtype=float)
 
     def truncate(self, step: int) -> None:
         """Forget everything logged after ``step`` (used when a half-done step is rolled back)."""

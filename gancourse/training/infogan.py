@@ -18,7 +18,6 @@ from torch import nn
 
 from gancourse.training.family import frozen
 from gancourse.training.gan import GAN
-from gancourse.training.tensor_ops import total_norm
 
 
 class InfoGAN(GAN):
@@ -58,10 +57,7 @@ class InfoGAN(GAN):
         info = self.information_loss(q, codes)
         loss = self.objective.discriminator_loss(real_out, fake_out) + self.info_weight * info
         stats = self.objective.monitor(real_out, fake_out)
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        stats["grad_norm_d"] = total_norm([p.grad for p in self._discriminator_params if p.grad is not None])
-        self.d_opt.step()
+        stats["grad_norm_d"] = self.descend(self.d_opt, loss, self._discriminator_params)
         stats.update(loss_d=loss.detach(), info_d=info.detach())
         return fake, codes, stats
 
@@ -71,10 +67,7 @@ class InfoGAN(GAN):
             fake_out, q = self.discriminator(fake)
         info = self.information_loss(q, codes)
         loss = self.objective.generator_loss(fake_out) + self.info_weight * info
-        self.g_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = total_norm([p.grad for p in self.generator.parameters() if p.grad is not None])
-        self.g_opt.step()
+        grad_norm = self.descend(self.g_opt, loss, self._generator_params)
         return {"loss_g": loss.detach(), "info_g": info.detach(), "grad_norm_g": grad_norm}
 
     def information_loss(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

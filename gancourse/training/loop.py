@@ -70,8 +70,7 @@ class Trainer:
         if channels_last is None:
             convs = (nn.Conv2d, nn.ConvTranspose2d)
             channels_last = self.device.type == "cpu" and any(isinstance(m, convs) for m in family.modules())
-        self.channels_last = bool(channels_last)
-        if self.channels_last:
+        if channels_last:
             family.to(memory_format=torch.channels_last)
             family.memory_format = torch.channels_last
         self.callbacks = sorted(callbacks, key=lambda c: c.order)
@@ -100,6 +99,11 @@ class Trainer:
     @property
     def step(self) -> int:
         return self.family.step
+
+    @property
+    def channels_last(self) -> bool:
+        """Whether weights and image batches are kept in NHWC (the family's training memory format)."""
+        return self.family.memory_format is torch.channels_last
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def fit(self, data, steps: int | None, *, callbacks=(), progress: bool = True,

@@ -71,13 +71,9 @@ class Objective:
                 stats["d_accuracy"] = 0.5 * ((real_out > 0).float().mean() + (fake_out < 0).float().mean())
         return stats
 
-    def verdict(self, scores: torch.Tensor) -> torch.Tensor:
-        """D's outputs as something to draw: probabilities for logits, sigmoid(score) for a critic
-        (only a colour scale there: a critic score is not a probability — see :attr:`verdict_label`)."""
-        return torch.sigmoid(scores)
-
     @property
     def verdict_label(self) -> str:
+        """What a heat map of sigmoid(D's output) shows: D(x), or only a colour scale for a critic's score."""
         return "D(x)" if self.outputs_probabilities else "sigmoid(critic score)"
 
     def with_generator_loss(self, generator_loss: Callable[[torch.Tensor], torch.Tensor], name: str | None = None) -> "Objective":
