@@ -84,6 +84,17 @@ def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
         build_trainer("stylegan", args, 0, torch.device("cpu"))
 
 
+def test_mnist_r1_flag_reaches_the_gan_family():
+    from types import SimpleNamespace
+
+    from gancourse.bench.mnist import build_trainer
+
+    args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, ema_decay=0.99, r1_weight=1.0, r1_every=4)
+    family = build_trainer("dcgan", args, seed=0, device=torch.device("cpu")).family
+    assert (family.r1_weight, family.r1_every) == (1.0, 4)
+    assert build_trainer("dcgan", SimpleNamespace(**{**vars(args), "r1_weight": 0.0}), 0, torch.device("cpu")).family.r1_weight == 0
+
+
 def test_mnist_refuses_fewer_samples_than_the_fid_reference(tmp_path, shared_mnist_root, monkeypatch):
     monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
     with pytest.raises(ValueError, match="--samples must be at least"):
