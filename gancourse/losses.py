@@ -56,6 +56,39 @@ def hinge_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
+def least_squares_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, real_target: float = 1.0,
+                                     fake_target: float = 0.0) -> torch.Tensor:
+    """LSGAN discriminator loss ½E[(D(x) − b)²] + ½E[(D(G(z)) − a)²] with b = ``real_target``,
+    a = ``fake_target`` (:cite:`mao2017lsgan`).  D's outputs are raw scores regressed onto the two targets;
+    a score map (e.g. PatchGAN's N×1×H×W) is averaged over all its entries."""
+    if real_target == fake_target:
+        raise ValueError(f"real_target and fake_target must differ, got {real_target} for both")
+    return 0.5 * ((real_scores - real_target).square().mean() + (fake_scores - fake_target).square().mean())
+
+
+def least_squares_generator_loss(fake_scores: torch.Tensor, target: float = 1.0) -> torch.Tensor:
+    """LSGAN generator loss ½E[(D(G(z)) − c)²], c = ``target``: pull the fakes' scores onto c.  With c = b
+    (the 0-1 coding a = 0, b = c = 1) a fake far on the real side of the boundary still gets a gradient
+    pulling it back, unlike the sigmoid's flat tails."""
+    return 0.5 * (fake_scores - target).square().mean()
+
+
+def energy_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
+    """EBGAN discriminator loss E[E(x)] + E[max(0, m − E(G(z)))] (:cite:`zhao2017ebgan`), m = ``margin``.
+
+    The scores are **negative energies** (score = −E, so a higher score means "more real" as for every
+    other objective): D lowers the energy of real data and pushes fakes' energy up to the margin, no further.
+    """
+    if margin <= 0:
+        raise ValueError(f"margin must be positive, got {margin}")
+    return (-real_scores).mean() + F.relu(margin + fake_scores).mean()
+
+
+def energy_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """EBGAN generator loss E[E(G(z))] = −E[score]: make fakes that D's autoencoder reconstructs well."""
+    return (-fake_scores).mean()
+
+
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None = None,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """WGAN-GP penalty E[(‖∇_x̂ f(x̂)‖₂ − 1)²] at random points x̂ between real and fake (:cite:`gulrajani2017wgangp`).

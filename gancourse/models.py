@@ -1,9 +1,9 @@
 """Generators and discriminators: MLPs for any shape, DCGANs for 28×28, 32×32 and 64×64 images (grey or RGB).
 
 Every generator maps noise ``z`` of shape (N, latent_dim) to samples; every discriminator maps
-samples to one raw score (a logit, or a critic value for WGAN) per sample, shape (N,).  Passing
-``num_classes`` makes a model class-conditional (CGAN, :cite:`mirza2014cgan`): the one-hot label is
-concatenated to ``z`` in the generator and to the input of the discriminator.
+samples to one raw score per sample, shape (N,): a logit, a critic value for WGAN, or −energy for EBGAN's
+autoencoder.  Passing ``num_classes`` makes a model class-conditional (CGAN, :cite:`mirza2014cgan`): the
+one-hot label is concatenated to ``z`` in the generator and to the input of the discriminator.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from torch import nn
 import torch.nn.functional as F
 
 __all__ = [
-    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "MLPGenerator", "MLPDiscriminator", "EnergyDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
     "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev", "from_config",
 ]
 
@@ -161,6 +161,46 @@ class MLPDiscriminator(_Conditional):
                 h = minibatch_stddev(h)
             h = F.leaky_relu(layer(h), 0.2)
         return self.out(h).squeeze(1)
+
+
+class EnergyDiscriminator(_Conditional):
+    """EBGAN's discriminator (:cite:`zhao2017ebgan`): an MLP autoencoder x → code → x̂ whose reconstruction
+    error is the energy E(x) = mean over the entries of (x̂ − x)², one number per sample.
+
+    It returns the **negative** energy as its score (shape (N,)), so that, as for every other
+    discriminator here, a higher score means "more real" (see
+    :func:`gancourse.training.objectives.energy_objective`).  Unconditional only.
+    """
+
+    def __init__(self, input_shape, hidden=(256,), code_dim: int = 32):
+        super().__init__()
+        self.input_shape = tuple([input_shape] if isinstance(input_shape, int) else input_shape)
+        self.num_classes = None
+        if code_dim < 1:
+            raise ValueError(f"code_dim must be a positive integer, got {code_dim}")
+        width = math.prod(self.input_shape)
+
+        def stack(sizes):  # Linear + LeakyReLU(0.2) between consecutive sizes, no activation after the last
+            layers = []
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+                layers += [nn.Linear(a, b)] + ([nn.LeakyReLU(0.2)] if i < len(sizes) - 2 else [])
+            return nn.Sequential(*layers)
+
+        self.encoder = stack([width, *hidden, code_dim])
+        self.decoder = stack([code_dim, *reversed(hidden), width])
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """x̂ = decoder(encoder(x)), the same shape as x."""
+        self._check_input(x)
+        return self.decoder(self.encoder(x.flatten(1))).view_as(x)  # the code itself has no activation
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """E(x): the per-sample mean squared reconstruction error, shape (N,)."""
+        return (self.reconstruct(x) - x).flatten(1).square().mean(1)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        self._one_hot(labels, len(x), "discriminator")  # unconditional: labels are an error
+        return -self.energy(x)
 
 
 class MinibatchStdDev(nn.Module):

@@ -153,7 +153,7 @@ def test_an_objective_with_another_generator_loss():
 
 def test_arguments_that_do_not_apply_are_errors_that_say_what_applies():
     g, d = _toy_pair()
-    cases = [({"objective": "lsgan"}, "Unknown objective"), ({"critic_steps": 0}, "critic_steps"),
+    cases = [({"objective": "relativistic"}, "Unknown objective"), ({"critic_steps": 0}, "critic_steps"),
              ({"objective": "wgan", "label_smoothing": 0.1}, "label_smoothing applies to the BCE"),
              ({"gp_weight": 5.0}, "gp_weight applies to the gradient penalty"),
              ({"objective": "hinge", "clip_value": 0.1}, "clip_value applies to weight clipping"),

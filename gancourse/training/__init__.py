@@ -4,8 +4,10 @@
 - :mod:`~gancourse.training.stops` — NaN/inf and Ctrl-C stops that roll back to the last checked state.
 - :mod:`~gancourse.training.callbacks` — weight average, learning-rate schedule, snapshots, evaluation, time budget.
 - :mod:`~gancourse.training.objectives` — the GAN objectives and what D's output means.
-- :mod:`~gancourse.training.gan` — GAN / WGAN / WGAN-GP / hinge, conditional or not (k D steps, one G step).
+- :mod:`~gancourse.training.gan` — GAN / WGAN / WGAN-GP / hinge / LSGAN / EBGAN, conditional or not (k D steps, one G step).
 - :mod:`~gancourse.training.infogan` — InfoGAN (a Q head and a mutual-information term in both steps).
+- :mod:`~gancourse.training.pix2pix` — pix2pix (paired translation: a conditional PatchGAN and λ·L1).
+- :mod:`~gancourse.training.cyclegan` — CycleGAN (unpaired translation: two generators, two discriminators, a cycle loss).
 - :mod:`~gancourse.training.gan_trainer` — ``GANTrainer``, the one-call front door used by the notebooks.
 """
 
@@ -14,13 +16,16 @@ from gancourse.training.family import Family
 from gancourse.training.gan import GAN, r1_penalty
 from gancourse.training.gan_trainer import GANTrainer
 from gancourse.training.history import History
+from gancourse.training.cyclegan import CycleGAN, cycle_consistency_loss
 from gancourse.training.infogan import InfoGAN
 from gancourse.training.loop import Trainer
+from gancourse.training.pix2pix import Pix2Pix
 from gancourse.training.stops import TrainingDiverged
-from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
+from gancourse.training.objectives import OBJECTIVES, Objective, energy_objective, get_objective, least_squares_objective
 
 __all__ = [
     "Trainer", "TrainingDiverged", "History", "Family", "GAN", "InfoGAN", "GANTrainer",
+    "Pix2Pix", "CycleGAN", "cycle_consistency_loss",
     "Callback", "Evaluate", "LRSchedule", "Snapshots", "TimeBudget", "WeightAverage", "linear_decay",
-    "Objective", "OBJECTIVES", "get_objective", "r1_penalty",
+    "Objective", "OBJECTIVES", "get_objective", "least_squares_objective", "energy_objective", "r1_penalty",
 ]

@@ -6,18 +6,87 @@ players add λ·L_I, where L_I = cross-entropy of the categorical code + ``conti
 error of the continuous ones (a Gaussian log-likelihood with fixed variance, up to constants); lowering
 L_I raises a lower bound of the mutual information I(c; G(z, c)), so each code must visibly change the
 sample.  The loop is the GAN's (k D steps, one G step): only the two steps differ.
+
+By default (as in the paper's code) Q's loss also trains the body Q shares with D, in the D step;
+``q_trains_body=False`` leaves D's body to the real-vs-fake loss and trains Q's head with G instead (as some
+public re-implementations do), so Q can read the codes only from features D finds useful.  Also here: the
+paper's MNIST networks, :class:`InfoGANGenerator` and the two-headed :class:`InfoGANDiscriminator`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.models import dcgan_init_
 from gancourse.training.family import frozen
-from gancourse.training.gan import GAN
+from gancourse.training.gan import GAN, make_optimizer
+
+
+class InfoGANDiscriminator(nn.Module):
+    """D and Q for 1×28×28 images in one network, as in the InfoGAN paper's MNIST model (:cite:`chen2016infogan`):
+    a DCGAN body (two stride-2 convolutions, BatchNorm on the second, LeakyReLU 0.2) shared by D's logit
+    (one linear layer) and Q's head (linear → BatchNorm → LeakyReLU → ``categories`` logits and ``continuous``
+    predicted codes).  ``forward`` returns ``(score of shape (N,), q of shape (N, categories + continuous))``."""
+
+    def __init__(self, categories: int = 10, continuous: int = 2, *, width: int = 64, q_hidden: int = 128,
+                 hidden: int | None = None):
+        super().__init__()
+        if categories < 2 or continuous < 0 or width < 1 or q_hidden < 1 or (hidden is not None and hidden < 1):
+            raise ValueError(f"need categories ≥ 2, continuous ≥ 0, width ≥ 1, q_hidden ≥ 1 and hidden None or ≥ 1, "
+                             f"got {categories}, {continuous}, {width}, {q_hidden}, {hidden}")
+        self.input_shape = (1, 28, 28)
+        self.categories, self.continuous = categories, continuous
+        self.config = {"class": type(self).__name__, "categories": categories, "continuous": continuous,
+                       "width": width, "q_hidden": q_hidden, "hidden": hidden}
+        layers = [nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2, True),                                    # 14×14
+                  nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2, True),  # 7×7
+                  nn.Flatten()]
+        features = 2 * width * 7 * 7
+        if hidden:  # the paper's shared fully-connected layer (1024 units)
+            layers += [nn.Linear(features, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2, True)]
+            features = hidden
+        self.body = nn.Sequential(*layers)
+        self.d_head = nn.Linear(features, 1)
+        self.q_head = nn.Sequential(nn.Linear(features, q_hidden, bias=False), nn.BatchNorm1d(q_hidden),
+                                    nn.LeakyReLU(0.2, True), nn.Linear(q_hidden, categories + continuous))
+        dcgan_init_(self)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(x.shape)}")
+        h = self.body(x)
+        return self.d_head(h).squeeze(1), self.q_head(h)
+
+
+class InfoGANGenerator(nn.Module):
+    """The InfoGAN paper's MNIST generator (:cite:`chen2016infogan`): [noise, codes] → FC ``hidden`` → FC 7×7×2·width
+    (BatchNorm + ReLU after each) → two stride-2 transposed convolutions → Tanh image of 1×28×28."""
+
+    num_classes = None
+
+    def __init__(self, latent_dim: int, *, width: int = 64, hidden: int = 1024):
+        super().__init__()
+        if latent_dim < 1 or width < 1 or hidden < 1:
+            raise ValueError(f"need latent_dim, width and hidden ≥ 1, got {latent_dim}, {width}, {hidden}")
+        self.latent_dim, self.output_shape = latent_dim, (1, 28, 28)
+        self.config = {"class": type(self).__name__, "latent_dim": latent_dim, "width": width, "hidden": hidden}
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU(True),
+            nn.Unflatten(1, (2 * width, 7, 7)),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),   # 14×14
+            nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh())                                                  # 28×28
+        dcgan_init_(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"expected input of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z)
 
 
 class InfoGAN(GAN):
@@ -28,7 +97,8 @@ class InfoGAN(GAN):
     name = "infogan"
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, categories: int = 10, continuous: int = 2,
-                 info_weight: float = 1.0, continuous_weight: float = 0.1, **options):
+                 info_weight: float = 1.0, continuous_weight: float = 0.1, q_trains_body: bool = True,
+                 lr_q: float | None = None, **options):
         super().__init__(generator, discriminator, **options)
         if self.num_classes:
             raise ValueError("InfoGAN learns its own codes: use an unconditional generator (num_classes=None)")
@@ -41,10 +111,26 @@ class InfoGAN(GAN):
                              "code dimensions: it holds the noise and the codes")
         self.categories, self.continuous = categories, continuous
         self.info_weight, self.continuous_weight = info_weight, continuous_weight
+        self.q_trains_body, self.lr_q = q_trains_body, lr_q
+        if q_trains_body:
+            if lr_q is not None:
+                raise ValueError("lr_q applies only with q_trains_body=False (Q's head then has its own optimizer); "
+                                 "otherwise Q learns with D's optimizer and lr_d")
+        else:
+            head = getattr(discriminator, "q_head", None)
+            if not isinstance(head, nn.Module):
+                raise ValueError("q_trains_body=False needs a discriminator whose Q head is its `q_head` attribute "
+                                 "(e.g. InfoGANDiscriminator)")
+            self._q_params = list(head.parameters())
+            ids = {id(p) for p in self._q_params}
+            self._body_and_d_params = [p for p in self._discriminator_params if id(p) not in ids]
+            self.q_opt = make_optimizer(self.optimizer_name, self._q_params, self.lr_g if lr_q is None else lr_q, self.betas)
+            self.optimizers["q"] = self.q_opt
 
     def config(self) -> dict:
         return {**super().config(), "categories": self.categories, "continuous": self.continuous,
-                "info_weight": self.info_weight, "continuous_weight": self.continuous_weight}
+                "info_weight": self.info_weight, "continuous_weight": self.continuous_weight,
+                "q_trains_body": self.q_trains_body, "lr_q": self.lr_q}
 
     # ---- the two steps ------------------------------------------------------------------------------------
     def discriminator_step(self, real: torch.Tensor, real_labels: torch.Tensor | None, keep_fake_graph: bool):
@@ -54,32 +140,47 @@ class InfoGAN(GAN):
             fake = self.generator(z)
         real_out, _ = self.discriminator(real)
         fake_out, q = self.discriminator(fake.detach())
-        info = self.information_loss(q, codes)
-        loss = self.objective.discriminator_loss(real_out, fake_out) + self.info_weight * info
+        categorical, continuous = self.information_terms(q, codes)
+        info = categorical + self.continuous_weight * continuous
+        loss = self.objective.discriminator_loss(real_out, fake_out)
+        if self.q_trains_body:  # else D's body learns from real vs fake alone, and Q's head learns in the G step
+            loss = loss + self.info_weight * info
         stats = self.objective.monitor(real_out, fake_out)
         stats["grad_norm_d"] = self.descend(self.d_opt, loss, self._discriminator_params)
-        stats.update(loss_d=loss.detach(), info_d=info.detach())
+        # the categorical code's share of the bound: H(c) + E log Q(c|x) = ln K − cross-entropy ≤ I(c; G(z, c))
+        stats.update(loss_d=loss.detach(), info_d=info.detach(),
+                     mi_bound_categorical=(math.log(self.categories) - categorical).detach())
         return fake, codes, stats
 
     def generator_step(self, fake: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """G fools D *and* makes its codes readable by Q."""
-        with frozen(self._discriminator_params):
+        """G fools D *and* makes its codes readable by Q (with ``q_trains_body=False``, Q's head learns here too)."""
+        with frozen(self._discriminator_params if self.q_trains_body else self._body_and_d_params):
             fake_out, q = self.discriminator(fake)
-        info = self.information_loss(q, codes)
-        loss = self.objective.generator_loss(fake_out) + self.info_weight * info
-        grad_norm = self.descend(self.g_opt, loss, self._generator_params)
+            info = self.information_loss(q, codes)
+            loss = self.objective.generator_loss(fake_out) + self.info_weight * info
+            if self.q_trains_body:
+                grad_norm = self.descend(self.g_opt, loss, self._generator_params)
+            else:
+                self.q_opt.zero_grad(set_to_none=True)
+                grad_norm = self.descend(self.g_opt, loss, self._generator_params)
+                self.q_opt.step()
         return {"loss_g": loss.detach(), "info_g": info.detach(), "grad_norm_g": grad_norm}
 
     def information_loss(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """L_I: −log Q(c_cat | x) (cross-entropy) + continuous_weight · ‖c_cont − Q's guess‖² (mean)."""
+        categorical, continuous = self.information_terms(q, codes)
+        return categorical + self.continuous_weight * continuous
+
+    def information_terms(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cross-entropy of the categorical code, mean squared error of the continuous codes — 0 without any)."""
         category, continuous = codes
         if q.shape != (len(category), self.categories + self.continuous):
             raise ValueError(f"the Q head must output (N, {self.categories + self.continuous}) values "
                              f"(categorical logits, then continuous codes), got {tuple(q.shape)}")
-        loss = F.cross_entropy(q[:, :self.categories], category)
-        if self.continuous:
-            loss = loss + self.continuous_weight * F.mse_loss(q[:, self.categories:], continuous)
-        return loss
+        categorical = F.cross_entropy(q[:, :self.categories], category)
+        if not self.continuous:
+            return categorical, torch.zeros((), device=q.device)
+        return categorical, F.mse_loss(q[:, self.categories:], continuous)
 
     # ---- inputs -------------------------------------------------------------------------------------------
     def generator_input(self, z: torch.Tensor, category: torch.Tensor, continuous: torch.Tensor) -> torch.Tensor:
