@@ -61,11 +61,9 @@ def _maybe_sn(layer: nn.Module, use: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if use else layer
 
 
-class _Conditional(nn.Module):
-    """Shared input checks and label handling for all models; each records its constructor arguments in
-    ``config`` (``{"class": name, **arguments}``), which checkpoints carry so a run can be rebuilt."""
-
-    num_classes: int | None
+class RecordsConfig(nn.Module):
+    """A network that records its constructor arguments in ``config`` (``{"class": name, **arguments}``),
+    which checkpoints carry so a run can be rebuilt; every course network derives from it."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -80,6 +78,12 @@ class _Conditional(nn.Module):
                 self.config = {"class": cls.__name__, **{k: v for k, v in bound.arguments.items() if k != "self"}}
 
         cls.__init__ = recording_init
+
+
+class _Conditional(RecordsConfig):
+    """Shared input checks and label handling for the generators and discriminators of this module."""
+
+    num_classes: int | None
 
     def _one_hot(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor | None:
         if self.num_classes is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gancourse.models import dcgan_init_
+from gancourse.models import RecordsConfig, dcgan_init_
 
 __all__ = ["UNetGenerator", "PatchDiscriminator", "receptive_field", "IMAGE_SIZE"]
 
@@ -35,7 +35,7 @@ def _check_images(x: torch.Tensor, channels: int, what: str) -> None:
                          f"got {tuple(x.shape)}")
 
 
-class UNetGenerator(nn.Module):
+class UNetGenerator(RecordsConfig):
     """Image → image of the same size: encoder 28 → 14 → 7 → 3, decoder 3 → 7 → 14 → 28 with skips, Tanh output.
 
     No noise input: like pix2pix's generator it is a deterministic function of its input (the paper's
@@ -45,8 +45,6 @@ class UNetGenerator(nn.Module):
     def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 32):
         super().__init__()
         _check_channels(in_channels=in_channels, out_channels=out_channels, width=width)
-        self.config = {"class": type(self).__name__, "in_channels": in_channels, "out_channels": out_channels,
-                       "width": width}
         self.in_channels, self.out_channels = in_channels, out_channels
         w = width
 
@@ -73,7 +71,7 @@ class UNetGenerator(nn.Module):
         return self.up1(torch.cat([u1, h1], dim=1))  # skip connection at 14×14
 
 
-class PatchDiscriminator(nn.Module):
+class PatchDiscriminator(RecordsConfig):
     """Images → a (N, 1, 7, 7) map of raw scores (logits), each judging one 18×18 patch (PatchGAN).
 
     ``condition_channels`` > 0 makes it conditional, as pix2pix's D: it sees the input image and the
@@ -84,8 +82,6 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, channels: int = 1, condition_channels: int = 0, width: int = 32):
         super().__init__()
         _check_channels(channels=channels, condition_channels=condition_channels, width=width)
-        self.config = {"class": type(self).__name__, "channels": channels, "condition_channels": condition_channels,
-                       "width": width}
         self.channels, self.condition_channels = channels, condition_channels
         w = width
         self.net = nn.Sequential(

@@ -131,11 +131,4 @@ class CycleGAN(Family):
         """Images translated A → B (``direction="ab"``, by G) or B → A (``"ba"``, by F), on the CPU, in eval mode."""
         if direction not in ("ab", "ba"):
             raise ValueError(f"direction must be 'ab' (A → B, by G) or 'ba' (B → A, by F), got {direction!r}")
-        network = self.generator_ab if direction == "ab" else self.generator_ba
-        was_training = network.training
-        network.eval()
-        try:
-            outputs = [network(images[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(images), batch_size)]
-        finally:
-            network.train(was_training)
-        return torch.cat(outputs).contiguous()
+        return self.apply_in_eval_mode(self.generator_ab if direction == "ab" else self.generator_ba, images, batch_size)

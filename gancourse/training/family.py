@@ -94,6 +94,18 @@ class Family(nn.Module):
         finally:
             generator.train(was_training)
 
+    @torch.no_grad()
+    def apply_in_eval_mode(self, network: nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """``network(inputs)`` on the CPU, in eval mode and in batches (e.g. translating a held-out set); the
+        network's training mode is restored afterwards."""
+        was_training = network.training
+        network.eval()
+        try:
+            outputs = [network(inputs[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(inputs), batch_size)]
+        finally:
+            network.train(was_training)
+        return torch.cat(outputs).contiguous()
+
 
 @contextlib.contextmanager
 def frozen(params: list[nn.Parameter]):

@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.models import dcgan_init_
+from gancourse.models import RecordsConfig, dcgan_init_
 from gancourse.training.family import frozen
 from gancourse.training.gan import GAN, make_optimizer
 
 
-class InfoGANDiscriminator(nn.Module):
+class InfoGANDiscriminator(RecordsConfig):
     """D and Q for 1×28×28 images in one network, as in the InfoGAN paper's MNIST model (:cite:`chen2016infogan`):
     a DCGAN body (two stride-2 convolutions, BatchNorm on the second, LeakyReLU 0.2) shared by D's logit
     (one linear layer) and Q's head (linear → BatchNorm → LeakyReLU → ``categories`` logits and ``continuous``
@@ -41,8 +41,6 @@ class InfoGANDiscriminator(nn.Module):
                              f"got {categories}, {continuous}, {width}, {q_hidden}, {hidden}")
         self.input_shape = (1, 28, 28)
         self.categories, self.continuous = categories, continuous
-        self.config = {"class": type(self).__name__, "categories": categories, "continuous": continuous,
-                       "width": width, "q_hidden": q_hidden, "hidden": hidden}
         layers = [nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2, True),                                    # 14×14
                   nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2, True),  # 7×7
                   nn.Flatten()]
@@ -63,7 +61,7 @@ class InfoGANDiscriminator(nn.Module):
         return self.d_head(h).squeeze(1), self.q_head(h)
 
 
-class InfoGANGenerator(nn.Module):
+class InfoGANGenerator(RecordsConfig):
     """The InfoGAN paper's MNIST generator (:cite:`chen2016infogan`): [noise, codes] → FC ``hidden`` → FC 7×7×2·width
     (BatchNorm + ReLU after each) → two stride-2 transposed convolutions → Tanh image of 1×28×28."""
 
@@ -74,7 +72,6 @@ class InfoGANGenerator(nn.Module):
         if latent_dim < 1 or width < 1 or hidden < 1:
             raise ValueError(f"need latent_dim, width and hidden ≥ 1, got {latent_dim}, {width}, {hidden}")
         self.latent_dim, self.output_shape = latent_dim, (1, 28, 28)
-        self.config = {"class": type(self).__name__, "latent_dim": latent_dim, "width": width, "hidden": hidden}
         self.net = nn.Sequential(
             nn.Linear(latent_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
             nn.Linear(hidden, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU(True),

@@ -129,5 +129,4 @@ class Pix2Pix(Family):
     @torch.no_grad()
     def translate(self, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """G(inputs) on the CPU, in eval mode, in batches."""
-        outputs = [self.generate(inputs[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(inputs), batch_size)]
-        return torch.cat(outputs).contiguous()
+        return self.apply_in_eval_mode(self.sampler, inputs, batch_size)
