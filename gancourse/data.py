@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from gancourse.config import data_dir
 
-DATASETS = ("auto", "digits", "mnist", "fashion-mnist", "cifar10", "olivetti", "celeba")
+DATASETS = ("auto", "digits", "mnist", "fashion-mnist", "cifar10", "olivetti", "celeba", "faces-procedural")
 #: CelebA images loaded when no ``limit`` is given (all 162,770 training faces take ~8 GB as float tensors)
 CELEBA_DEFAULT_LIMIT = 20_000
 SPLITS = ("train", "test", "auto")
@@ -278,6 +278,7 @@ _CLASSES = {
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
     "olivetti": tuple(f"person {i}" for i in range(40)),
     "celeba": ("face",),  # identities are not used as classes here: every label is 0
+    "faces-procedural": ("hair: short", "hair: long", "hair: bald"),  # gancourse.faces.HAIR_STYLES
 }
 
 
@@ -294,7 +295,9 @@ def load_images(
     """Load an image dataset as float tensors in [-1, 1] with shape (N, C, H, W).
 
     name:   one of ``auto``, ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``, and the faces ``olivetti``
-            (400 grey 64×64 photos, scikit-learn's fetcher) and ``celeba`` (3×64×64, torchvision).  ``auto`` is
+            (400 grey 64×64 photos, scikit-learn's fetcher) and ``celeba`` (3×64×64, torchvision), and
+            ``faces-procedural`` (6,000 RGB cartoon faces drawn offline by :mod:`gancourse.faces`, 32×32 unless
+            ``image_size`` says otherwise; labels = hair style).  ``auto`` is
             MNIST when it is on disk or downloadable, else ``digits``; it always prints which and why (even
             with ``verbose=False``), and the returned data carries the real name.
     split:  ``train``, ``test`` or ``auto`` (train when it can be had, else the split on disk — the
@@ -332,6 +335,14 @@ def load_images(
     elif key == "olivetti":
         pixels, labels = _load_olivetti(split, root, download)
         split, source = "all", _shown(root / "olivetti", root, given_root)
+    elif key == "faces-procedural":  # cartoon faces drawn by gancourse.faces, offline; labels = hair style
+        from gancourse.faces import PROCEDURAL_COUNT, procedural_faces
+
+        if split not in ("auto", "train"):
+            raise ValueError("'faces-procedural' has a single split: use split='auto' (and ImageData.split_off to hold some out).")
+        drawn, factors = procedural_faces(min(limit or PROCEDURAL_COUNT, PROCEDURAL_COUNT), seed=0, image_size=image_size or 32)
+        pixels, labels = ((drawn + 1) * 127.5).round().to(torch.uint8).numpy(), factors["hair_style"]
+        split, source = "all", "gancourse.faces (procedural cartoon faces, seed 0, drawn offline)"
     elif key == "celeba":
         pixels, labels, split, note = _load_celeba(split, root, download, limit)
         source = _shown(root / "celeba", root, given_root)

@@ -17,7 +17,7 @@ from torch import nn
 import torch.nn.functional as F
 
 __all__ = [
-    "MLPGenerator", "MLPDiscriminator", "EnergyDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "MLPGenerator", "MLPDiscriminator", "MLPMinibatchDiscriminator", "MinibatchDiscrimination", "EnergyDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
     "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev", "from_config",
 ]
 
@@ -154,17 +154,62 @@ class MLPDiscriminator(_Conditional):
         self.hidden = nn.ModuleList(layers)
         self.out = _maybe_sn(nn.Linear(width, 1), spectral_norm)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The last hidden layer's activations, shape (N, hidden[-1]): what feature matching compares."""
         self._check_input(x)
         h = x.flatten(1)
         onehot = self._one_hot(labels, len(x), "discriminator")
         if onehot is not None:
             h = torch.cat([h, onehot], dim=1)
         for i, layer in enumerate(self.hidden):
-            if self.minibatch_std and i == len(self.hidden) - 1:
-                h = minibatch_stddev(h)
+            if i == len(self.hidden) - 1:
+                h = self._before_last_layer(h)
             h = F.leaky_relu(layer(h), 0.2)
-        return self.out(h).squeeze(1)
+        return h
+
+    def _before_last_layer(self, h: torch.Tensor) -> torch.Tensor:
+        """Batch-level features appended before the last hidden layer (minibatch std when asked)."""
+        return minibatch_stddev(h) if self.minibatch_std else h
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.out(self.features(x, labels)).squeeze(1)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (:cite:`salimans2016improved`, §3.2): each sample gets ``kernels`` features
+    that say how close it is to the *other* samples of its batch.
+
+    f(xᵢ) ∈ ℝᴬ is projected by a learned tensor T to Mᵢ ∈ ℝ^{B×C}; o(xᵢ)_b = Σ_{j≠i} exp(−‖M_{i,b} − M_{j,b}‖₁).
+    Output: [f(xᵢ), o(xᵢ)], shape (N, A + B).  A collapsed batch (all samples alike) gives large o, which D
+    learns to call fake.  A batch of one gets o = 0.
+    """
+
+    def __init__(self, in_features: int, kernels: int = 8, kernel_dim: int = 4):
+        super().__init__()
+        if kernels < 1 or kernel_dim < 1:
+            raise ValueError(f"kernels and kernel_dim must be ≥ 1, got {kernels} and {kernel_dim}")
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.1)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        m = (h @ self.T).view(len(h), self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        l1 = torch.cdist(m, m, p=1)                                                  # (B, N, N): ‖M_{i,b} − M_{j,b}‖₁
+        o = torch.exp(-l1).sum(2) - 1.0                                              # minus exp(0) of the sample itself
+        return torch.cat([h, o.T], dim=1)
+
+
+class MLPMinibatchDiscriminator(MLPDiscriminator):
+    """:class:`MLPDiscriminator` with :class:`MinibatchDiscrimination` before its last hidden layer."""
+
+    def __init__(self, input_shape, hidden=(256, 256), *, kernels: int = 8, kernel_dim: int = 4,
+                 num_classes: int | None = None, spectral_norm: bool = False):
+        super().__init__(input_shape, hidden, num_classes=num_classes, spectral_norm=spectral_norm)
+        width = hidden[-2] if len(hidden) > 1 else math.prod(self.input_shape) + (num_classes or 0)
+        self.minibatch = MinibatchDiscrimination(width, kernels, kernel_dim)
+        self.hidden[-1] = _maybe_sn(nn.Linear(width + kernels, hidden[-1]), spectral_norm)
+
+    def _before_last_layer(self, h: torch.Tensor) -> torch.Tensor:
+        return self.minibatch(h)
 
 
 class EnergyDiscriminator(_Conditional):

@@ -201,3 +201,86 @@ def test_classifier_leaves_the_global_random_state_and_settings_alone(tmp_path, 
     torch.manual_seed(123)  # another caller state: the same weights all the same
     again = train_classifier(images, labels, config)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+# ---- Inception Score, KID, precision / recall ---------------------------------------------------------------
+def test_inception_score_bounds_and_bad_input():
+    one_hot = torch.eye(10).repeat(30, 1).double().numpy()             # confident, all classes equally often
+    assert metrics.inception_score(one_hot) == pytest.approx(10.0)
+    assert metrics.inception_score(np.tile(np.eye(10)[3], (50, 1))) == pytest.approx(1.0)   # one class only
+    assert metrics.inception_score(np.full((40, 10), 0.1)) == pytest.approx(1.0)           # no confidence
+    assert metrics.inception_score(one_hot, splits=3) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="softmax"):
+        metrics.inception_score(torch.randn(20, 10))
+    with pytest.raises(ValueError, match="splits"):
+        metrics.inception_score(one_hot, splits=0)
+
+
+def test_inception_score_matches_torchmetrics_without_shuffling():
+    from torchmetrics.image.inception import InceptionScore
+
+    class Logits(torch.nn.Module):
+        def forward(self, x):
+            return x.flatten(1)[:, :10] * 4
+
+    x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    score = InceptionScore(feature=Logits(), splits=1)
+    score.update(x)
+    expected = float(score.compute()[0])
+    probs = torch.softmax(x.flatten(1)[:, :10].double() * 4, dim=1)
+    assert metrics.inception_score(probs) == pytest.approx(expected, rel=1e-3)
+
+
+def _kid_reference_images():
+    real = torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    fake = (torch.rand(250, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 1.6 - 0.9).clamp(-1, 1)
+    return real, fake
+
+
+@pytest.mark.parametrize("extractor", ["random", "classifier"])
+def test_kid_matches_torchmetrics(extractor):
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    torch.manual_seed(0)
+    net = _RandomFeatures() if extractor == "random" else FeatureExtractor(MNISTClassifier())
+    real, fake = _kid_reference_images()
+    kid = KernelInceptionDistance(feature=net, subsets=1, subset_size=len(fake), normalize=True)
+    kid.update(real[:len(fake)], real=True)   # one subset of all images: the permutation does not change the estimate
+    kid.update(fake, real=False)
+    expected = float(kid.compute()[0])
+    with torch.no_grad():
+        ours = metrics.kernel_inception_distance(net(real[:len(fake)]), net(fake))
+    assert ours == pytest.approx(expected, rel=1e-3, abs=1e-6)
+    assert ours > 0
+
+
+def test_kid_is_unbiased_and_subsets_are_seeded():
+    gen = torch.Generator().manual_seed(5)
+    values = [metrics.kernel_inception_distance(torch.randn(50, 4, generator=gen), torch.randn(50, 4, generator=gen))
+              for _ in range(200)]
+    assert abs(np.mean(values)) < 3 * np.std(values) / np.sqrt(len(values))   # mean 0 for equal distributions
+    assert min(values) < 0                                                     # unbiased: negative values occur
+    a, b = torch.randn(120, 4, generator=gen), torch.randn(120, 4, generator=gen) + 0.5
+    first = metrics.kernel_inception_distance(a, b, subsets=5, subset_size=60, seed=1)
+    assert first == metrics.kernel_inception_distance(a, b, subsets=5, subset_size=60, seed=1) > 0
+    with pytest.raises(ValueError, match="subset_size"):
+        metrics.kernel_inception_distance(a, b, subset_size=10)
+    with pytest.raises(ValueError, match="dimension"):
+        metrics.kernel_inception_distance(a, b[:, :3])
+
+
+def test_precision_recall_separates_quality_and_coverage():
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(500, 2, generator=gen)
+    same = torch.randn(500, 2, generator=gen)
+    collapsed = 0.05 * torch.randn(500, 2, generator=gen)                  # realistic, covers a small region
+    off = torch.randn(500, 2, generator=gen) + 6.0                           # nowhere near the data
+    pr = metrics.precision_recall(real, same)
+    assert pr.precision > 0.9 and pr.recall > 0.9
+    pr = metrics.precision_recall(real, collapsed)
+    assert pr.precision == 1.0 and pr.recall < 0.2
+    assert metrics.precision_recall(real, off) == (0.0, 0.0)
+    radii = metrics.knn_radii(torch.tensor([[0.0], [1.0], [3.0]]), k=1)
+    assert radii.tolist() == [1.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="k must be"):
+        metrics.knn_radii(real[:3], k=3)

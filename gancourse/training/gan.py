@@ -6,7 +6,8 @@ real batch and a fresh fake batch, then one update of G through the just-updated
 weight clipping :cite:`arjovsky2017wgan`, WGAN-GP :cite:`gulrajani2017wgangp`, hinge
 :cite:`lim2017hinge` — and a generator/discriminator given ``num_classes`` makes it a CGAN
 :cite:`mirza2014cgan`.  Regularisers: R1 on real data :cite:`mescheder2018convergence` (lazy with
-``r1_every``) and one-sided label smoothing :cite:`salimans2016improved`.  TTUR is simply
+``r1_every``), one-sided label smoothing, feature matching and historical averaging
+:cite:`salimans2016improved`, and instance noise :cite:`sonderby2017amortised`.  TTUR is simply
 ``lr_d`` ≠ ``lr_g`` :cite:`heusel2017ttur`.
 """
 
@@ -48,6 +49,37 @@ def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return grads.flatten(1).pow(2).sum(1).mean()
 
 
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """Feature matching (:cite:`salimans2016improved`, §3.1): ‖E f(x) − E f(G(z))‖² on D's last hidden
+    features.  G matches the statistics of real data as D sees them instead of maximising D's output;
+    the real features are a fixed target (no gradient)."""
+    return (real_features.detach().mean(0) - fake_features.mean(0)).square().sum()
+
+
+class HistoricalAverage(nn.Module):
+    """Historical averaging (:cite:`salimans2016improved`, §3.3): the penalty ‖θ − θ̄‖² pulls a player's
+    parameters θ towards θ̄, the mean of all its past parameters, which damps the two players' circling.
+
+    θ̄ is kept as buffers (saved and rolled back with the family); :meth:`update` adds the current θ.
+    """
+
+    def __init__(self, params: list[nn.Parameter]):
+        super().__init__()
+        self.params = params
+        for i, p in enumerate(params):
+            self.register_buffer(f"mean{i}", p.detach().clone())
+        self.register_buffer("count", torch.ones(()))
+
+    def penalty(self) -> torch.Tensor:
+        return sum((p - getattr(self, f"mean{i}")).square().sum() for i, p in enumerate(self.params))
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.count += 1
+        for i, p in enumerate(self.params):
+            getattr(self, f"mean{i}").lerp_(p.detach(), 1.0 / self.count)
+
+
 def _model_config(model: nn.Module) -> dict:
     """A network's constructor arguments when it records them (the course models do), else its class."""
     return dict(getattr(model, "config", None) or {"class": type(model).__name__})
@@ -60,6 +92,12 @@ class GAN(Family):
     clip_value (WGAN, default 0.01) and gp_weight (WGAN-GP, default 10) apply only to their objective;
     label_smoothing only to the BCE objectives; betas only to Adam.  An argument that does not apply
     is an error, never silently ignored.
+
+    Improved-GAN tricks (:cite:`salimans2016improved`): ``feature_matching=True`` replaces G's loss by
+    :func:`feature_matching_loss` on ``discriminator.features`` (the course MLP discriminators have it);
+    ``historical_weight`` = λ adds λ‖θ − θ̄‖² (:class:`HistoricalAverage`) to both players' losses.
+    ``instance_noise`` = σ adds N(0, σ²) noise to every input of D, real and fake, for D's and G's steps
+    (:cite:`sonderby2017amortised`), annealed linearly to 0 over ``instance_noise_steps`` steps if given.
     """
 
     name = "gan"
@@ -68,7 +106,8 @@ class GAN(Family):
                  lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] | None = None,
                  optimizer: str = "adam", critic_steps: int = 1, clip_value: float | None = None,
                  gp_weight: float | None = None, r1_weight: float = 0.0, r1_every: int = 1,
-                 label_smoothing: float = 0.0, seed: int = 0):
+                 label_smoothing: float = 0.0, feature_matching: bool = False, historical_weight: float = 0.0,
+                 instance_noise: float = 0.0, instance_noise_steps: int | None = None, seed: int = 0):
         super().__init__(seed)
         self.objective = get_objective(objective)
         self._check_arguments(discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing)
@@ -89,6 +128,34 @@ class GAN(Family):
         self._generator_params = list(generator.parameters())
         # the last computed R1 value, logged on lazy steps; a buffer moves with the family and is rolled back
         self.register_buffer("last_r1_penalty", torch.zeros(()))
+        self._set_tricks(feature_matching, historical_weight, instance_noise, instance_noise_steps)
+
+    def _set_tricks(self, feature_matching, historical_weight, instance_noise, instance_noise_steps):
+        """Feature matching, historical averaging and instance noise (all off by default)."""
+        if feature_matching and not hasattr(self.discriminator, "features"):
+            raise ValueError("feature_matching needs a discriminator with a `features(x)` method "
+                             "(e.g. gancourse.models.MLPDiscriminator)")
+        if historical_weight < 0 or instance_noise < 0:
+            raise ValueError(f"historical_weight and instance_noise must be ≥ 0, got {historical_weight} and {instance_noise}")
+        if instance_noise_steps is not None and not (instance_noise and isinstance(instance_noise_steps, int)
+                                                     and instance_noise_steps >= 1):
+            raise ValueError("instance_noise_steps applies only with instance_noise > 0 and must be an integer ≥ 1")
+        self.feature_matching, self.historical_weight = bool(feature_matching), historical_weight
+        self.instance_noise, self.instance_noise_steps = instance_noise, instance_noise_steps
+        if historical_weight:
+            self.history_g = HistoricalAverage(self._generator_params)
+            self.history_d = HistoricalAverage(self._discriminator_params)
+
+    def instance_noise_std(self) -> float:
+        """σ of the instance noise at the current step (linear annealing when instance_noise_steps is set)."""
+        if self.instance_noise_steps is None:
+            return self.instance_noise
+        return self.instance_noise * max(0.0, 1.0 - self.step / self.instance_noise_steps)
+
+    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` itself without instance noise (the plain GAN computes exactly what it did before the option)."""
+        std = self.instance_noise_std() if self.instance_noise else 0.0
+        return x + std * torch.randn(x.shape, generator=self.rng).to(x.device) if std > 0 else x
 
     def _check_arguments(self, discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing):
         objective = self.objective
@@ -115,7 +182,14 @@ class GAN(Family):
                 "clip_value": self.clip_value if self.objective.lipschitz == "clip" else None,
                 "gp_weight": self.gp_weight if self.objective.lipschitz == "penalty" else None,
                 "r1_weight": self.r1_weight, "r1_every": self.r1_every, "label_smoothing": self.label_smoothing,
-                "generator": _model_config(self.generator), "discriminator": _model_config(self.discriminator)}
+                "generator": _model_config(self.generator), "discriminator": _model_config(self.discriminator),
+                **self._trick_config()}
+
+    def _trick_config(self) -> dict:
+        """Only the tricks that are on, so the configuration of a plain GAN (and its checkpoints) is unchanged."""
+        tricks = {"feature_matching": self.feature_matching, "historical_weight": self.historical_weight,
+                  "instance_noise": self.instance_noise, "instance_noise_steps": self.instance_noise_steps}
+        return {k: v for k, v in tricks.items() if v}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
     def train_step(self, batches) -> dict[str, torch.Tensor]:
@@ -126,7 +200,8 @@ class GAN(Family):
             real, labels = self.unpack(next(batches))
             # only the last fake batch is reused by the generator step, so only it keeps G's graph
             fake, fake_labels, d_stats = self.discriminator_step(real, labels, keep_fake_graph=(i == self.critic_steps - 1))
-        return {**d_stats, **self.generator_step(fake, fake_labels)}
+        real_batch = {"real": real, "real_labels": labels} if self.feature_matching else {}  # its target statistics
+        return {**d_stats, **self.generator_step(fake, fake_labels, **real_batch)}
 
     def discriminator_step(self, real: torch.Tensor, real_labels: torch.Tensor | None, keep_fake_graph: bool):
         """One update of D on ``real`` and a fresh fake batch; returns (fake, fake_labels, stats)."""
@@ -138,8 +213,8 @@ class GAN(Family):
         use_r1 = self.r1_weight > 0 and self.step % self.r1_every == 0
         if use_r1:
             real = real.detach().requires_grad_(True)
-        real_out = self._call(self.discriminator, real, real_labels)
-        fake_out = self._call(self.discriminator, fake.detach(), fake_labels)
+        real_out = self._call(self.discriminator, self._noisy(real), real_labels)
+        fake_out = self._call(self.discriminator, self._noisy(fake.detach()), fake_labels)
         smoothing = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
         loss = self.objective.discriminator_loss(real_out, fake_out, **smoothing)
         stats = self.objective.monitor(real_out, fake_out)
@@ -153,7 +228,11 @@ class GAN(Family):
             self.last_r1_penalty.copy_(r1.detach())  # in place: the loop's kept copy pairs this very tensor
         if self.r1_weight > 0:
             stats["r1_penalty"] = self.last_r1_penalty.clone()  # on lazy steps, the last computed value
+        if self.historical_weight:
+            loss = loss + self.historical_weight * self.history_d.penalty()
         stats["grad_norm_d"] = self.descend(self.d_opt, loss, self._discriminator_params)
+        if self.historical_weight:
+            self.history_d.update()
         if self.objective.lipschitz == "clip":
             with torch.no_grad():
                 for p in self._discriminator_params:
@@ -161,11 +240,24 @@ class GAN(Family):
         stats["loss_d"] = loss.detach()
         return fake, fake_labels, stats
 
-    def generator_step(self, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """One update of G through the just-updated D (frozen), on the fake batch of the last D step."""
+    def generator_step(self, fake: torch.Tensor, fake_labels: torch.Tensor | None, *, real: torch.Tensor | None = None,
+                       real_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One update of G through the just-updated D (frozen), on the fake batch of the last D step
+        (and, for feature matching, the real batch of that step)."""
         with frozen(self._discriminator_params):
-            loss = self.objective.generator_loss(self._call(self.discriminator, fake, fake_labels))
-        return {"loss_g": loss.detach(), "grad_norm_g": self.descend(self.g_opt, loss, self._generator_params)}
+            if self.feature_matching:
+                with torch.no_grad():
+                    real_features = self._call(self.discriminator.features, self._noisy(real), real_labels)
+                loss = feature_matching_loss(real_features, self._call(self.discriminator.features, self._noisy(fake), fake_labels))
+            else:
+                loss = self.objective.generator_loss(self._call(self.discriminator, self._noisy(fake), fake_labels))
+        stats = {"loss_g": loss.detach()}
+        if self.historical_weight:
+            loss = loss + self.historical_weight * self.history_g.penalty()
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss, self._generator_params)
+        if self.historical_weight:
+            self.history_g.update()
+        return stats
 
     # ---- helpers ------------------------------------------------------------------------------------------
     @staticmethod

@@ -99,6 +99,9 @@ class InfoGAN(GAN):
         super().__init__(generator, discriminator, **options)
         if self.num_classes:
             raise ValueError("InfoGAN learns its own codes: use an unconditional generator (num_classes=None)")
+        if self.feature_matching or self.historical_weight or self.instance_noise:
+            raise ValueError("feature_matching, historical_weight and instance_noise are GAN options that InfoGAN's "
+                             "own steps do not apply: use GAN for them")
         if categories < 2 or continuous < 0 or info_weight <= 0 or continuous_weight < 0:
             raise ValueError(f"need categories ≥ 2, continuous ≥ 0, info_weight > 0 and continuous_weight ≥ 0, "
                              f"got {categories}, {continuous}, {info_weight}, {continuous_weight}")
