@@ -13,7 +13,7 @@ from torch import nn
 
 from gancourse.data import Batches, ImageData
 from gancourse.training.family import Family
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 
 __all__ = ["balanced_subset", "Supervised", "RealAndExtra", "accuracy"]
 
@@ -65,7 +65,7 @@ class Supervised(Family):
         self._params = list(classifier.parameters())
 
     def config(self) -> dict:
-        return {**super().config(), "lr": self.lr, "betas": self.betas, "classifier": _model_config(self.classifier)}
+        return {**super().config(), "lr": self.lr, "betas": self.betas, "classifier": model_config(self.classifier)}
 
     def train_step(self, batches) -> dict[str, torch.Tensor]:
         items = self.prepare(next(batches))
@@ -75,7 +75,7 @@ class Supervised(Family):
         self.classifier.train()
         logits = self.classifier(images)
         loss = F.cross_entropy(logits, labels)
-        grad_norm = GAN.descend(self.opt, loss, self._params)
+        grad_norm = self.descend(self.opt, loss, self._params)
         return {"loss": loss.detach(), "train_accuracy": (logits.argmax(1) == labels).float().mean().detach(),
                 "grad_norm": grad_norm}
 

@@ -28,7 +28,7 @@ from gancourse import losses
 from gancourse.config import seeded
 from gancourse.models import RecordsConfig
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 
 __all__ = ["MarkovOracle", "SequenceGenerator", "SequenceDiscriminator", "SequenceMLE", "SeqGAN",
            "GumbelSoftmaxGAN", "oracle_nll", "gumbel_softmax_sample", "sequence_scores"]
@@ -221,7 +221,7 @@ class _SequenceFamily(Family):
         return _check_tokens(items[0], self.generator.vocab)
 
     def config(self) -> dict:
-        return {**super().config(), "lr_g": self.lr_g, "generator": _model_config(self.generator)}
+        return {**super().config(), "lr_g": self.lr_g, "generator": model_config(self.generator)}
 
     def sample(self, n: int, seed: int = 0) -> torch.Tensor:
         """n token sequences on the CPU from a seeded stream."""
@@ -240,7 +240,7 @@ class SequenceMLE(_SequenceFamily):
         real = self.real_batch(batches)
         logits = self.generator(real)
         loss = F.cross_entropy(logits.flatten(0, 1), real.flatten())
-        return {"loss_g": loss.detach(), "grad_norm_g": GAN.descend(self.g_opt, loss, self._generator_params)}
+        return {"loss_g": loss.detach(), "grad_norm_g": self.descend(self.g_opt, loss, self._generator_params)}
 
 
 class _AdversarialSequences(_SequenceFamily):
@@ -257,7 +257,7 @@ class _AdversarialSequences(_SequenceFamily):
 
     def config(self) -> dict:
         return {**super().config(), "lr_d": self.lr_d, "d_steps": self.d_steps,
-                "discriminator": _model_config(self.discriminator)}
+                "discriminator": model_config(self.discriminator)}
 
     def discriminator_steps(self, batches) -> dict[str, torch.Tensor]:
         """``d_steps`` updates of D on real sequences against sampled ones (BCE)."""
@@ -266,7 +266,7 @@ class _AdversarialSequences(_SequenceFamily):
             fake = self.generator.sample(len(real), self.rng)
             real_out, fake_out = self.discriminator(real), self.discriminator(fake)
             loss_d = losses.discriminator_loss(real_out, fake_out)
-            grad_norm = GAN.descend(self.d_opt, loss_d, self._discriminator_params)
+            grad_norm = self.descend(self.d_opt, loss_d, self._discriminator_params)
         return {"loss_d": loss_d.detach(), "grad_norm_d": grad_norm,
                 "d_accuracy": 0.5 * ((real_out > 0).float().mean() + (fake_out < 0).float().mean()).detach()}
 
@@ -318,7 +318,7 @@ class SeqGAN(_AdversarialSequences):
         fake = self.generator.sample(self.real_batch(batches).shape[0], self.rng)
         q = self.rewards(fake)
         loss_g = self.policy_gradient_loss(fake, q - q.mean(0, keepdim=True) if self.baseline else q)
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         return {**stats, "loss_g": loss_g.detach(), "reward": q[:, -1].mean()}
 
 
@@ -361,7 +361,7 @@ class GumbelSoftmaxGAN(_AdversarialSequences):
         fake = self.relaxed_sample(self.real_batch(batches).shape[0])
         with frozen(self._discriminator_params):
             loss_g = losses.generator_loss_nonsaturating(self.discriminator(fake))
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         return {**stats, "loss_g": loss_g.detach()}
 
 

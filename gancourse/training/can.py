@@ -21,7 +21,7 @@ from torch import nn
 from gancourse import losses
 from gancourse.art import style_ambiguity_loss
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 
 
 class CAN(Family):
@@ -57,7 +57,7 @@ class CAN(Family):
     def config(self) -> dict:
         return {**super().config(), "ambiguity_weight": self.ambiguity_weight, "optimizer": self.optimizer_name,
                 "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
-                "generator": _model_config(self.generator), "discriminator": _model_config(self.discriminator)}
+                "generator": model_config(self.generator), "discriminator": model_config(self.discriminator)}
 
     def train_step(self, batches) -> dict[str, torch.Tensor]:
         """One D update (real/fake + class of the real images), then one G update (realism + λ · ambiguity)."""
@@ -70,7 +70,7 @@ class CAN(Family):
         fake_out, _ = self.discriminator(fake.detach())
         class_loss = F.cross_entropy(real_classes, labels)
         loss_d = losses.discriminator_loss(real_out, fake_out) + class_loss
-        stats = {"grad_norm_d": GAN.descend(self.d_opt, loss_d, self._discriminator_params), "loss_d": loss_d.detach(),
+        stats = {"grad_norm_d": self.descend(self.d_opt, loss_d, self._discriminator_params), "loss_d": loss_d.detach(),
                  "class_loss_d": class_loss.detach(),
                  "d_accuracy": 0.5 * ((real_out > 0).float().mean() + (fake_out < 0).float().mean()).detach()}
         with frozen(self._discriminator_params):  # G's step must not train D
@@ -78,7 +78,7 @@ class CAN(Family):
             realism = losses.generator_loss_nonsaturating(fake_out)
             ambiguity = style_ambiguity_loss(fake_classes)
         loss_g = realism + self.ambiguity_weight * ambiguity
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         return {**stats, "loss_g": loss_g.detach(), "realism_g": realism.detach(), "ambiguity_g": ambiguity.detach()}
 
     def unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor]:

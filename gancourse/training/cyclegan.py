@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.functional import l1_loss
 
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 from gancourse.training.objectives import Objective
 from gancourse.training.pix2pix import unconstrained_objective
 
@@ -84,7 +84,7 @@ class CycleGAN(Family):
         return {**super().config(), "objective": self.objective.name, "cycle_weight": self.cycle_weight,
                 "identity_weight": self.identity_weight, "optimizer": self.optimizer_name, "lr_g": self.lr_g,
                 "lr_d": self.lr_d, "betas": self.betas,
-                **{name: _model_config(getattr(self, name))
+                **{name: model_config(getattr(self, name))
                    for name in ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")}}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
@@ -104,13 +104,13 @@ class CycleGAN(Family):
             identity = l1_loss(G(real_b), real_b) + l1_loss(F(real_a), real_a)
             loss_g = loss_g + self.identity_weight * identity
             stats["identity"] = identity.detach()
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         # discriminators: real images of their domain against the translations just made
         real_out_a, fake_out_a = D_A(real_a), D_A(fake_a.detach())
         real_out_b, fake_out_b = D_B(real_b), D_B(fake_b.detach())
         loss_d = 0.5 * (self.objective.discriminator_loss(real_out_a, fake_out_a)
                         + self.objective.discriminator_loss(real_out_b, fake_out_b))
-        stats["grad_norm_d"] = GAN.descend(self.d_opt, loss_d, self._discriminator_params)
+        stats["grad_norm_d"] = self.descend(self.d_opt, loss_d, self._discriminator_params)
         monitor_a = self.objective.monitor(real_out_a, fake_out_a)
         monitor_b = self.objective.monitor(real_out_b, fake_out_b)
         stats.update({f"{k}_a": v for k, v in monitor_a.items()})

@@ -19,28 +19,11 @@ import torch
 from torch import nn
 
 from gancourse.losses import gradient_penalty
-from gancourse.training.family import Family, frozen
+from gancourse.training.family import Family, frozen, make_optimizer, model_config  # noqa: F401 (re-exported)
 from gancourse.training.objectives import Objective, get_objective
-from gancourse.training.tensor_ops import total_norm
 
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
-
-def make_optimizer(name: str, params, lr: float, betas: tuple[float, float] | None) -> torch.optim.Optimizer:
-    """``adam`` (multi-tensor kernels, bit-identical to the per-parameter loop that notebook 04 writes),
-    ``adam-fused`` (one kernel for the whole update: ~3.5× cheaper for small MLPs on the CPU, rounded
-    differently in the last bits), ``rmsprop`` (WGAN's choice) or ``sgd``."""
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas or (0.5, 0.999), foreach=True)
-    if name == "adam-fused":
-        return torch.optim.Adam(params, lr=lr, betas=betas or (0.5, 0.999), fused=True)
-    if betas is not None:
-        raise ValueError(f"betas apply to the Adam optimizers only, not {name!r}")
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, foreach=True)
-    raise ValueError(f"optimizer must be 'adam', 'adam-fused', 'rmsprop' or 'sgd', got {name!r}")
 
 
 def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -79,10 +62,6 @@ class HistoricalAverage(nn.Module):
         for i, p in enumerate(self.params):
             getattr(self, f"mean{i}").lerp_(p.detach(), 1.0 / self.count)
 
-
-def _model_config(model: nn.Module) -> dict:
-    """A network's constructor arguments when it records them (the course models do), else its class."""
-    return dict(getattr(model, "config", None) or {"class": type(model).__name__})
 
 
 class GAN(Family):
@@ -182,7 +161,7 @@ class GAN(Family):
                 "clip_value": self.clip_value if self.objective.lipschitz == "clip" else None,
                 "gp_weight": self.gp_weight if self.objective.lipschitz == "penalty" else None,
                 "r1_weight": self.r1_weight, "r1_every": self.r1_every, "label_smoothing": self.label_smoothing,
-                "generator": _model_config(self.generator), "discriminator": _model_config(self.discriminator),
+                "generator": model_config(self.generator), "discriminator": model_config(self.discriminator),
                 **self._trick_config()}
 
     def _trick_config(self) -> dict:
@@ -260,14 +239,6 @@ class GAN(Family):
         return stats
 
     # ---- helpers ------------------------------------------------------------------------------------------
-    @staticmethod
-    def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
-        """One gradient step of ``optimizer`` on ``loss``; returns the gradient norm of ``params`` (no sync)."""
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = total_norm([p.grad for p in params if p.grad is not None])
-        optimizer.step()
-        return norm
 
     def unpack(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(images, labels or None) on the device; an unconditional GAN ignores labels."""

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.models import RecordsConfig, dcgan_init_
-from gancourse.training.family import frozen
-from gancourse.training.gan import GAN, make_optimizer
+from gancourse.training.family import frozen, make_optimizer
+from gancourse.training.gan import GAN
 
 
 class InfoGANDiscriminator(RecordsConfig):

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
 
 
@@ -80,9 +80,9 @@ class Pix2Pix(Family):
 
     def config(self) -> dict:
         return {**super().config(), "l1_weight": self.l1_weight, "optimizer": self.optimizer_name, "lr_g": self.lr_g,
-                "betas": self.betas, "generator": _model_config(self.generator),
+                "betas": self.betas, "generator": model_config(self.generator),
                 **({"objective": self.objective.name, "lr_d": self.lr_d,
-                    "discriminator": _model_config(self.discriminator)} if self.adversarial else {"discriminator": None})}
+                    "discriminator": model_config(self.discriminator)} if self.adversarial else {"discriminator": None})}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
     def train_step(self, batches) -> dict[str, torch.Tensor]:
@@ -97,10 +97,10 @@ class Pix2Pix(Family):
             fake_out = self.discriminator(fake.detach(), x)
             loss_d = 0.5 * self.objective.discriminator_loss(real_out, fake_out)
             stats = self.objective.monitor(real_out, fake_out)
-            stats["grad_norm_d"] = GAN.descend(self.d_opt, loss_d, self._discriminator_params)
+            stats["grad_norm_d"] = self.descend(self.d_opt, loss_d, self._discriminator_params)
             stats["loss_d"] = loss_d.detach()
         loss_g, parts = self.generator_loss(x, y, fake)
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         return {**stats, "loss_g": loss_g.detach(), **parts}
 
     def generator_loss(self, x: torch.Tensor, y: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:

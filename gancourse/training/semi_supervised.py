@@ -26,7 +26,7 @@ from torch import nn
 from gancourse.data import Batches
 from gancourse.models import RecordsConfig
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 
 __all__ = ["SemiSupervisedDiscriminator", "SemiSupervisedGAN", "LabelledAndUnlabelled", "real_log_probability",
            "semi_supervised_discriminator_loss"]
@@ -137,8 +137,8 @@ class SemiSupervisedGAN(Family):
 
     def config(self) -> dict:
         return {**super().config(), "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
-                "unsupervised_weight": self.unsupervised_weight, "generator": _model_config(self.generator),
-                "discriminator": _model_config(self.discriminator)}
+                "unsupervised_weight": self.unsupervised_weight, "generator": model_config(self.generator),
+                "discriminator": model_config(self.discriminator)}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
     def train_step(self, batches) -> dict[str, torch.Tensor]:
@@ -151,14 +151,14 @@ class SemiSupervisedGAN(Family):
         supervised, unsupervised = semi_supervised_discriminator_loss(
             self.discriminator(labelled), labels, self.discriminator(unlabelled), self.discriminator(fake))
         loss_d = supervised + self.unsupervised_weight * unsupervised
-        grad_norm_d = GAN.descend(self.d_opt, loss_d, self._discriminator_params)
+        grad_norm_d = self.descend(self.d_opt, loss_d, self._discriminator_params)
         # G: feature matching on D's last hidden layer, with D frozen
         with frozen(self._discriminator_params):
             with torch.no_grad():
                 real_features = self.discriminator.features(unlabelled).mean(0)
             fake_features = self.discriminator.features(self.generator(self.noise(len(unlabelled), self.latent_dim)))
             loss_g = (fake_features.mean(0) - real_features).square().mean()
-        grad_norm_g = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        grad_norm_g = self.descend(self.g_opt, loss_g, self._generator_params)
         return {"loss_d": loss_d.detach(), "loss_supervised": supervised.detach(),
                 "loss_unsupervised": unsupervised.detach(), "loss_g": loss_g.detach(),
                 "grad_norm_d": grad_norm_d, "grad_norm_g": grad_norm_g}

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.training.family import Family, frozen
-from gancourse.training.gan import GAN, _model_config, make_optimizer
+from gancourse.training.family import make_optimizer, model_config
 from gancourse.training.objectives import Objective
 from gancourse.training.pix2pix import unconstrained_objective
 
@@ -70,9 +70,9 @@ class SRGAN(Family):
 
     def config(self) -> dict:
         return {**super().config(), "optimizer": self.optimizer_name, "lr_g": self.lr_g, "betas": self.betas,
-                "generator": _model_config(self.generator),
+                "generator": model_config(self.generator),
                 **({"adversarial_weight": self.adversarial_weight, "objective": self.objective.name, "lr_d": self.lr_d,
-                    "discriminator": _model_config(self.discriminator)} if self.adversarial else {"discriminator": None})}
+                    "discriminator": model_config(self.discriminator)} if self.adversarial else {"discriminator": None})}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
     def train_step(self, batches) -> dict[str, torch.Tensor]:
@@ -86,10 +86,10 @@ class SRGAN(Family):
             real_out, fake_out = self.discriminator(highres), self.discriminator(upscaled.detach())
             loss_d = self.objective.discriminator_loss(real_out, fake_out)
             stats = self.objective.monitor(real_out, fake_out)
-            stats["grad_norm_d"] = GAN.descend(self.d_opt, loss_d, self._discriminator_params)
+            stats["grad_norm_d"] = self.descend(self.d_opt, loss_d, self._discriminator_params)
             stats["loss_d"] = loss_d.detach()
         loss_g, parts = self.perceptual_loss(upscaled, highres)
-        stats["grad_norm_g"] = GAN.descend(self.g_opt, loss_g, self._generator_params)
+        stats["grad_norm_g"] = self.descend(self.g_opt, loss_g, self._generator_params)
         return {**stats, "loss_g": loss_g.detach(), **parts}
 
     def perceptual_loss(self, upscaled: torch.Tensor, highres: torch.Tensor) -> tuple[torch.Tensor, dict]:
