@@ -12,8 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.data import Batches, ImageData
-from gancourse.training.family import Family
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, make_optimizer, model_config
 
 __all__ = ["balanced_subset", "Supervised", "RealAndExtra", "accuracy"]
 

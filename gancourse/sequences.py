@@ -27,8 +27,7 @@ from torch import nn
 from gancourse import losses
 from gancourse.config import seeded
 from gancourse.models import RecordsConfig
-from gancourse.training.family import Family, frozen
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, frozen, make_optimizer, model_config
 
 __all__ = ["MarkovOracle", "SequenceGenerator", "SequenceDiscriminator", "SequenceMLE", "SeqGAN",
            "GumbelSoftmaxGAN", "oracle_nll", "gumbel_softmax_sample", "sequence_scores"]

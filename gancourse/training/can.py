@@ -20,8 +20,7 @@ from torch import nn
 
 from gancourse import losses
 from gancourse.art import style_ambiguity_loss
-from gancourse.training.family import Family, frozen
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, frozen, make_optimizer, model_config
 
 
 class CAN(Family):

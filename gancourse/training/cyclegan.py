@@ -20,8 +20,7 @@ import torch
 from torch import nn
 from torch.nn.functional import l1_loss
 
-from gancourse.training.family import Family, frozen
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, frozen, make_optimizer, model_config
 from gancourse.training.objectives import Objective
 from gancourse.training.pix2pix import unconstrained_objective
 

@@ -17,8 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.training.family import Family, frozen
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, frozen, make_optimizer, model_config
 from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
 
 

@@ -25,8 +25,8 @@ from torch import nn
 
 from gancourse.data import Batches
 from gancourse.models import RecordsConfig
-from gancourse.training.family import Family, frozen
-from gancourse.training.family import make_optimizer, model_config
+from gancourse.training.family import Family, frozen, make_optimizer, model_config
+from gancourse.training.gan import feature_matching_loss
 
 __all__ = ["SemiSupervisedDiscriminator", "SemiSupervisedGAN", "LabelledAndUnlabelled", "real_log_probability",
            "semi_supervised_discriminator_loss"]
@@ -155,9 +155,9 @@ class SemiSupervisedGAN(Family):
         # G: feature matching on D's last hidden layer, with D frozen
         with frozen(self._discriminator_params):
             with torch.no_grad():
-                real_features = self.discriminator.features(unlabelled).mean(0)
+                real_features = self.discriminator.features(unlabelled)
             fake_features = self.discriminator.features(self.generator(self.noise(len(unlabelled), self.latent_dim)))
-            loss_g = (fake_features.mean(0) - real_features).square().mean()
+            loss_g = feature_matching_loss(real_features, fake_features)
         grad_norm_g = self.descend(self.g_opt, loss_g, self._generator_params)
         return {"loss_d": loss_d.detach(), "loss_supervised": supervised.detach(),
                 "loss_unsupervised": unsupervised.detach(), "loss_g": loss_g.detach(),
