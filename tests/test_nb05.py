@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import nbformat
 import pytest
 import torch
 from torch import nn
@@ -15,6 +14,7 @@ from gancourse.checks import nb05
 from gancourse.data import Batches
 from gancourse.models import DCGANDiscriminator, DCGANGenerator, dcgan_init_
 from gancourse.training import GANTrainer
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_dcgan.ipynb"
 
@@ -75,12 +75,7 @@ def test_slerp_check(capsys):
 
 # ---- the notebook's hand-written init equals the package's ----------------------------------------------------
 def _notebook_function(name: str):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    namespace = {"nn": nn, "torch": torch}
-    exec(compile(cells[0], str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"nn": nn, "torch": torch})
 
 
 @pytest.mark.parametrize("make", [lambda: DCGANGenerator(16, width=8), lambda: DCGANDiscriminator(width=8)])

@@ -15,6 +15,7 @@ from gancourse.checks import nb06
 from gancourse.models import DCGANGenerator
 from gancourse.training import InfoGAN
 from gancourse.training.infogan import InfoGANDiscriminator
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_conditional_gans.ipynb"
 
@@ -74,12 +75,7 @@ def test_checks_leave_the_global_random_state_alone():
 
 # ---- the notebook's hand-written Q loss equals the package's ----------------------------------------------------
 def _notebook_function(name: str):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    namespace = {"F": F, "torch": torch, "nn": nn}
-    exec(compile(cells[0], str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"F": F, "torch": torch, "nn": nn})
 
 
 @pytest.mark.parametrize("categories, continuous, weight", [(10, 2, 0.1), (4, 1, 1.0), (10, 2, 0.5)])

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,6 +11,7 @@ from gancourse.config import seeded
 from gancourse.training.cyclegan import CycleGAN, cycle_consistency_loss
 from gancourse.training.pix2pix import Pix2Pix
 from gancourse.translation_models import PatchDiscriminator, UNetGenerator
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_conditional_gans.ipynb"
 
@@ -84,14 +84,7 @@ def test_translation_checks_leave_the_global_random_state_alone(capsys):
 
 # ---- the key code shown in the notebook computes what the package computes ------------------------------------------
 def _notebook_function(name: str):
-    if not NOTEBOOK.exists():
-        pytest.skip("notebook 06 not built yet")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    namespace = {"torch": torch, "F": F, "cycle_consistency_loss": cycle_consistency_loss}
-    exec(compile(cells[0], str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"torch": torch, "F": F, "cycle_consistency_loss": cycle_consistency_loss})
 
 
 def test_notebook_pix2pix_generator_loss_equals_the_family():

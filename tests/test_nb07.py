@@ -4,7 +4,6 @@ WGAN critic step against the package's."""
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 from torch import nn
@@ -13,6 +12,7 @@ from gancourse import models
 from gancourse.checks import nb07
 from gancourse.config import seeded
 from gancourse.training import GAN
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_wgan.ipynb"
 
@@ -120,12 +120,7 @@ def test_checks_leave_the_global_random_state_alone(capsys):
 
 # ---- the notebook's WGAN critic step equals the package's ------------------------------------------------------
 def _notebook_function(name: str):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    namespace = {"torch": torch}
-    exec(compile(cells[0], str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"torch": torch})
 
 
 def _pair(seed):

@@ -3,7 +3,6 @@ exercise checks work both ways, the perceptual distance and its LPIPS fallback, 
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import scipy.linalg
@@ -13,18 +12,13 @@ from gancourse import metrics, perceptual, quiz
 from gancourse.checks import nb08
 from gancourse.classifier import MNISTClassifier
 from gancourse.config import seeded
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "08_evaluating_gans.ipynb"
 
 
 def _notebook_function(name: str):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    source = cells[0].split("\n\n\n")[0]          # the definition only, not the demonstration that follows it
-    namespace = {"np": np, "torch": torch, "scipy": scipy}
-    exec(compile(source, str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"np": np, "torch": torch, "scipy": scipy}, definition_only=True)
 
 
 def _features(seed, n=400, d=16, shift=0.0):

@@ -4,7 +4,6 @@ package's, and the semi-supervised and few-label training code."""
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,6 +16,7 @@ from gancourse.models import MLPGenerator
 from gancourse.training import Trainer
 from gancourse.training.semi_supervised import (LabelledAndUnlabelled, SemiSupervisedDiscriminator, SemiSupervisedGAN,
                                                 real_log_probability, semi_supervised_discriminator_loss)
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_applications.ipynb"
 
@@ -89,12 +89,7 @@ def test_detector_check_measures_the_rate_it_is_given(capsys):
 
 # ---- the notebook's step equals the package's --------------------------------------------------------------------
 def _notebook_function(name: str):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-    assert len(cells) == 1, f"the notebook must define {name} in exactly one code cell"
-    namespace = {"torch": torch, "F": F, "real_log_probability": real_log_probability}
-    exec(compile(cells[0], str(NOTEBOOK), "exec"), namespace)
-    return namespace[name]
+    return notebook_function(NOTEBOOK, name, {"torch": torch, "F": F, "real_log_probability": real_log_probability})
 
 
 def _networks(seed=0):

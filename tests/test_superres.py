@@ -4,7 +4,6 @@ family, notebook 09's exercise check and its hand-written generator loss against
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +14,7 @@ from gancourse.config import seeded
 from gancourse.models import DCGANDiscriminator
 from gancourse.training.loop import Trainer
 from gancourse.training.srgan import SRGAN
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_applications.ipynb"
 
@@ -128,14 +128,8 @@ def test_srgan_rejects_bad_settings():
         family.train_step(iter([(torch.zeros(2, 1, 7, 7), None)]))
 
 
-def _notebook_function(name):
-    if not NOTEBOOK.exists():
-        pytest.skip("notebook 09 is not built yet")
-    source = next((c.source for c in nbformat.read(NOTEBOOK, 4).cells if f"def {name}(" in c.source), None)
-    assert source is not None, f"notebook 09 shows {name}"
-    namespace = {"F": F, "torch": torch}
-    exec(source, namespace)
-    return namespace[name]
+def _notebook_function(name: str):
+    return notebook_function(NOTEBOOK, name, {"F": F, "torch": torch})
 
 
 def test_notebook_generator_loss_is_the_package_loss():
