@@ -374,14 +374,15 @@ def sequence_scores(oracle: MarkovOracle, generator: SequenceGenerator, held_out
       (diversity);
     - ``reverse_kl`` = oracle_nll − entropy, an estimate of KL(q ‖ p): a sampler that drops variety lowers
       oracle_nll, but not this;
-    - ``held_nll``: −log q(x) of the real held-out sequences (coverage; the MLE objective on new data);
+    - ``held_nll``: −log q(x) of the real held-out sequences under q at ``temperature`` (coverage; the MLE
+      objective on new data);
     - ``forward_kl`` = held_nll − the oracle's entropy rate, an estimate of KL(p ‖ q).
     """
     samples = generator.sample(n, torch.Generator().manual_seed(seed), temperature).cpu()
     device = generator.out.weight.device
     length = oracle.length
     entropy = float(-generator.log_prob(samples.to(device), temperature).mean()) / length
-    held_nll = float(-generator.log_prob(held_out.to(device)).mean()) / length
+    held_nll = float(-generator.log_prob(held_out.to(device), temperature).mean()) / length  # q at the same τ
     quality = oracle_nll(oracle, samples)
     return {"oracle_nll": quality, "entropy": entropy, "reverse_kl": quality - entropy,
             "held_nll": held_nll, "forward_kl": held_nll - oracle.entropy_rate()}

@@ -74,7 +74,7 @@ def test_augmentation_check_both_ways(capsys):
     assert "not attempted" in capsys.readouterr().out
 
 
-# ---- Exercise 3: the detector prediction --------------------------------------------------------------------------
+# ---- Exercise 5: the detector prediction --------------------------------------------------------------------------
 def test_detector_check_measures_the_rate_it_is_given(capsys):
     images = torch.arange(10.0).view(10, 1, 1, 1)
     flags_three = lambda x: x.flatten() < 3        # noqa: E731 — flags 30 %

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gancourse import sequences
-from gancourse.checks import nb09_applications
+from gancourse.checks import nb09
 from gancourse.config import seeded
 from gancourse.data import Batches
 from gancourse.training.loop import Trainer
@@ -93,6 +93,10 @@ def test_mle_learns_the_chain(oracle):
     assert after < before - 0.2 and after < oracle.entropy_rate() + 0.1
     scores = sequences.sequence_scores(oracle, g, held, n=1000)
     assert scores["reverse_kl"] > -0.05 and abs(scores["forward_kl"] - (after - oracle.entropy_rate())) < 1e-6
+    # a sharpened sampler (τ < 1) is a different q: the held-out data are less likely under it
+    sharp = sequences.sequence_scores(oracle, g, held, n=1000, temperature=0.5)
+    expected = float(-g.log_prob(held, 0.5).mean()) / oracle.length
+    assert abs(sharp["held_nll"] - expected) < 1e-6 and sharp["forward_kl"] > scores["forward_kl"] + 0.05
 
 
 def test_seqgan_rewards_and_step(oracle):
@@ -167,13 +171,13 @@ def test_gumbel_check_both_ways(capsys):
     def unattempted(logits, temperature, uniform):
         ...
 
-    assert nb09_applications.check_gumbel_softmax(right)
-    assert not nb09_applications.check_gumbel_softmax(no_temperature)
+    assert nb09.check_gumbel_softmax(right)
+    assert not nb09.check_gumbel_softmax(no_temperature)
     assert "temperature" in capsys.readouterr().out
-    assert not nb09_applications.check_gumbel_softmax(temperature_on_logits_only)
-    assert not nb09_applications.check_gumbel_softmax(no_noise)
+    assert not nb09.check_gumbel_softmax(temperature_on_logits_only)
+    assert not nb09.check_gumbel_softmax(no_noise)
     assert "noise is missing" in capsys.readouterr().out
-    assert not nb09_applications.check_gumbel_softmax(hard)
+    assert not nb09.check_gumbel_softmax(hard)
     assert "no gradient" in capsys.readouterr().out
-    assert not nb09_applications.check_gumbel_softmax(unattempted)
+    assert not nb09.check_gumbel_softmax(unattempted)
     assert "not attempted" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from gancourse import superres
-from gancourse.checks import nb09_applications
+from gancourse.checks import nb09
 from gancourse.config import seeded
 from gancourse.models import DCGANDiscriminator
 from gancourse.training.loop import Trainer
@@ -148,13 +148,13 @@ SCORES = {"bicubic": {"psnr": 14.6, "sharpness": 0.44}, "content-only": {"psnr":
 
 
 def test_sr_check_both_ways(capsys):
-    assert nb09_applications.check_sr_prediction("content-only", "SRGAN", SCORES)
-    assert not nb09_applications.check_sr_prediction("SRGAN", "SRGAN", SCORES)     # "the GAN is better at everything"
+    assert nb09.check_sr_prediction("content-only", "SRGAN", SCORES)
+    assert not nb09.check_sr_prediction("SRGAN", "SRGAN", SCORES)     # "the GAN is better at everything"
     assert "highest PSNR is content-only" in capsys.readouterr().out
-    assert not nb09_applications.check_sr_prediction("content-only", "content-only", SCORES)
+    assert not nb09.check_sr_prediction("content-only", "content-only", SCORES)
     assert "sharpest are SRGAN" in capsys.readouterr().out
-    assert not nb09_applications.check_sr_prediction("bilinear", "SRGAN", SCORES)
-    assert not nb09_applications.check_sr_prediction(..., ..., SCORES)
+    assert not nb09.check_sr_prediction("bilinear", "SRGAN", SCORES)
+    assert not nb09.check_sr_prediction(..., ..., SCORES)
     assert "not attempted" in capsys.readouterr().out
     with pytest.raises(ValueError, match="missing"):
-        nb09_applications.check_sr_prediction("SRGAN", "SRGAN", {"bicubic": SCORES["bicubic"]})
+        nb09.check_sr_prediction("SRGAN", "SRGAN", {"bicubic": SCORES["bicubic"]})
