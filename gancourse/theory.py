@@ -4,7 +4,10 @@
 * :func:`optimal_discriminator` — D*(x) = p_data(x) / (p_data(x) + p_g(x)), computed in log space.
 * :func:`value_function` — V(D, G) = E_data[log D(x)] + E_g[log(1 − D(x))] by numerical integration.
 * :func:`kl_divergence`, :func:`js_divergence` — in nats; V(D*, G) = −log 4 + 2·JSD(p_data ‖ p_g)
-  (:cite:`lin1991divergence` for the Jensen–Shannon divergence).
+  (:cite:`lin1991divergence` for the Jensen–Shannon divergence); :func:`total_variation`, the divergence
+  behind a discriminator that maximised *accuracy* instead.
+* :func:`generator_pull` and :func:`plot_generator_pull` — −∂(G's loss)/∂x at fake samples, for the
+  saturating and the non-saturating loss: G learns only through D's slope.
 * :func:`solve_zero_sum` and :func:`gradient_play` — Nash equilibria (:cite:`nash1950equilibrium`) of
   tiny zero-sum games, and why naive simultaneous gradient descent–ascent circles away from them
   (:cite:`mescheder2018convergence`).
@@ -232,28 +235,118 @@ def gradient_play(x0: float, y0: float, lr: float, steps: int, *, alternating: b
 
 
 # ---- pictures ---------------------------------------------------------------------------------------
-def plot_optimal_discriminator(gen_mean: float = 1.0, gen_std: float = 1.5, ax=None, data: Gaussian = Gaussian(0.0, 1.0)):
-    """p_data, p_g and D*(x) for p_g = N(gen_mean, gen_std²), titled with V(D*, G) and JSD.
+def plot_optimal_discriminator(gen_mean: float = 1.0, gen_std: float = 1.5, axes=None, data: Gaussian = Gaussian(0.0, 1.0)):
+    """p_data and p_g (top panel) and D*(x) on its own axis (bottom panel) for p_g = N(gen_mean, gen_std²).
 
-    The callback of the notebook's slider widget and its static figure: move p_g onto p_data and
-    watch D* flatten to 1/2, V fall to −log 4 and the JSD to 0.
+    Titled with V(D*, G) and the JSD.  Two stacked panels sharing x instead of twin y-axes, so that the
+    D = ½ line is read against D's scale and never against the density's.  ``axes`` is a pair
+    (density axis, D axis); the callback of the notebook's slider widget and its static figures: move
+    p_g onto p_data and watch D* flatten to 1/2, V fall to −log 4 and the JSD to 0.
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.4))
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(7, 4.6), sharex=True, height_ratios=(1.3, 1), layout="constrained")
+    ax_density, ax_d = axes
     gen = Gaussian(gen_mean, gen_std)
     x = np.linspace(-6, 7, 600)
-    ax.plot(x, data.pdf(x), color="black", label="p_data")
-    ax.plot(x, gen.pdf(x), color="tab:orange", label="p_g")
-    ax.set(xlabel="x", ylabel="density", ylim=(0, max(0.45, 1.05 * gen.pdf(gen.mean))))
-    right = ax.twinx()
-    right.plot(x, optimal_discriminator(x, data, gen), color="tab:blue", lw=2, label="D*(x)")
-    right.axhline(0.5, color="grey", ls=":", lw=1)
-    right.set(ylim=(0, 1.02), ylabel="D*(x)")
+    ax_density.plot(x, data.pdf(x), color="black", label="p_data")
+    ax_density.plot(x, gen.pdf(x), color="tab:orange", ls="--", label="p_g")
+    ax_density.set(xlabel="x", ylabel="density", ylim=(0, max(0.45, 1.05 * gen.pdf(gen.mean))))
+    ax_density.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
+    ax_d.plot(x, optimal_discriminator(x, data, gen), color="tab:blue", lw=2, label="D*(x)")
+    ax_d.axhline(0.5, color="grey", ls=":", lw=1, label="D = 1/2")
+    ax_d.set(xlabel="x", ylabel="D*(x)", ylim=(-0.03, 1.03), yticks=(0, 0.5, 1))
+    ax_d.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
     v, jsd = optimal_value(data, gen), js_divergence(data, gen)
-    ax.set_title(f"p_g = N({gen_mean:g}, {gen_std:g}²):  V(D*, G) = {v:.4f},  JSD = {jsd:.4f} nats")
-    lines = ax.get_lines()[:2] + right.get_lines()[:1]
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
-    return ax
+    ax_density.set_title(f"p_g = N({gen_mean:g}, {gen_std:g}²)\nV(D*, G) = {v:.4f},  JSD = {jsd:.4f} nats")
+    return axes
+
+
+def total_variation(p, q, *, limits=None) -> float:
+    """TV(p, q) = ½ ∫ |p − q| dx, in [0, 1].  The best *accuracy* any classifier reaches on a balanced
+    real/fake mix is ½ + ½·TV (the Bayes classifier says "real" where p > q): the divergence that an
+    accuracy-maximising D would hand to G, where the log-loss D* hands it the JSD."""
+    lo, hi = _limits(p, q, limits=limits)
+    return 0.5 * _integrate(lambda x: abs(math.exp(float(_logpdf(p, x))) - math.exp(float(_logpdf(q, x)))), lo, hi)
+
+
+def optimal_logit_torch(p_data: Gaussian, p_g: Gaussian):
+    """D*'s logit log p_data(x) − log p_g(x) as a differentiable torch function (Gaussians only).
+
+    The analytic discriminator in a form :func:`generator_pull` can differentiate with respect to x.
+    """
+    if not (isinstance(p_data, Gaussian) and isinstance(p_g, Gaussian)):
+        raise TypeError("optimal_logit_torch needs two gancourse.theory.Gaussian densities")
+
+    def logit(x: torch.Tensor) -> torch.Tensor:
+        z_data, z_g = (x - p_data.mean) / p_data.std, (x - p_g.mean) / p_g.std
+        return -0.5 * z_data**2 + 0.5 * z_g**2 + math.log(p_g.std / p_data.std)
+
+    return logit
+
+
+_GENERATOR_LOSSES = {"saturating": generator_loss_saturating, "nonsaturating": generator_loss_nonsaturating}
+
+
+def generator_pull(x, logit_fn, loss: str = "nonsaturating") -> np.ndarray:
+    """−∂(G's loss)/∂x at each fake sample x: where, and how hard, G's loss pushes that sample.
+
+    ``logit_fn`` maps a float tensor of shape (n, 1) to D's logits (a trained ``nn.Module`` or
+    :func:`optimal_logit_torch`); ``loss`` is ``"saturating"`` (log(1 − D)) or ``"nonsaturating"``
+    (−log D), computed by :mod:`gancourse.losses` itself.  The generator's parameters receive exactly
+    these vectors, chained through ∂G(z)/∂θ: G learns only through D's slope.  By the chain rule the
+    pull is D(x)·∂ℓ/∂x for the saturating loss and (1 − D(x))·∂ℓ/∂x for the non-saturating one, ℓ the
+    logit: both point uphill on D, and the saturating one vanishes where D(x) ≈ 0.
+    """
+    if loss not in _GENERATOR_LOSSES:
+        raise ValueError(f"loss must be one of {sorted(_GENERATOR_LOSSES)}, got {loss!r}")
+    points = torch.as_tensor(np.asarray(x, dtype=np.float32).reshape(-1, 1)).requires_grad_(True)
+    logits = logit_fn(points).reshape(-1)
+    # the package's losses average over the batch; times n gives each sample's own gradient
+    per_sample_total = _GENERATOR_LOSSES[loss](logits) * len(points)
+    (grad,) = torch.autograd.grad(per_sample_total, points)
+    return -grad.reshape(-1).double().numpy()
+
+
+def plot_generator_pull(p_data, p_g, logit_fn, samples, axes=None, *, d_label: str = "D(x)", scale: float | None = None):
+    """Three stacked panels sharing x: the densities with the fake samples; D(x) on its own axis with
+    the D = ½ line; and an arrow under each fake sample along −∂(G's loss)/∂x for both generator losses.
+
+    ``scale`` is the arrow length (in x units) of a pull of size 1; by default the longest arrow is 1.2
+    x units.  Returns (axes, pulls) with ``pulls = {"saturating": …, "nonsaturating": …}``.
+    """
+    samples = np.sort(np.asarray(samples, dtype=float).reshape(-1))
+    pulls = {name: generator_pull(samples, logit_fn, name) for name in ("saturating", "nonsaturating")}
+    if axes is None:
+        _, axes = plt.subplots(3, 1, figsize=(7, 6.2), sharex=True, height_ratios=(1.2, 1, 0.9), layout="constrained")
+    ax_density, ax_d, ax_pull = axes
+    lo = min(p_data.mean - 4 * p_data.std, p_g.mean - 4 * p_g.std)
+    hi = max(p_data.mean + 4 * p_data.std, p_g.mean + 4 * p_g.std)
+    x = np.linspace(lo, hi, 600)
+    ax_density.plot(x, p_data.pdf(x), color="black", label="p_data")
+    ax_density.plot(x, p_g.pdf(x), color="tab:orange", ls="--", label="p_g")
+    ax_density.plot(samples, np.zeros_like(samples), "|", color="tab:orange", ms=12, mew=1.5, label="fake samples")
+    ax_density.set(xlabel="x", ylabel="density")
+    ax_density.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
+    with torch.no_grad():
+        d_curve = torch.sigmoid(logit_fn(torch.as_tensor(x, dtype=torch.float32).reshape(-1, 1))).reshape(-1).numpy()
+    ax_d.plot(x, d_curve, color="tab:blue", lw=2, label=d_label)
+    ax_d.axhline(0.5, color="grey", ls=":", lw=1, label="D = 1/2")
+    ax_d.set(xlabel="x", ylabel="D(x)", ylim=(-0.03, 1.03), yticks=(0, 0.5, 1))
+    ax_d.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
+    biggest = max(float(np.abs(p).max()) for p in pulls.values())
+    scale = scale if scale is not None else 1.2 / max(biggest, 1e-12)
+    # one height per sample (sorted by x) so that neighbouring arrows never lie on top of each other
+    offsets = np.linspace(-0.38, 0.38, len(samples))
+    rows = {"nonsaturating": (0.0, "tab:green"), "saturating": (1.0, "tab:red")}
+    for name, (row, color) in rows.items():
+        ax_pull.quiver(samples, row + offsets, scale * pulls[name], np.zeros_like(samples), color=color,
+                       angles="xy", scale_units="xy", scale=1, width=0.005, headwidth=3.5, headlength=4,
+                       headaxislength=3.5)
+        ax_pull.plot(samples, row + offsets, "o", color=color, ms=3)
+    ax_pull.set(xlabel="x (arrow: −∂ G's loss / ∂x at a fake sample)", ylabel="G's loss", ylim=(-0.5, 1.5),
+                yticks=(0, 1), yticklabels=("non-sat.\n−log D", "saturating\nlog(1 − D)"))
+    ax_pull.set_xlim(lo, hi)
+    return axes, pulls
 
 
 def generator_loss_curves(d_fake) -> dict[str, np.ndarray]:
@@ -308,17 +401,17 @@ def plot_gan_losses(axes=None):
     axes[0].plot(d, -np.log(d), color="black", label="real x: −log D(x)")
     axes[0].plot(d, -np.log1p(-d), color="tab:orange", label="fake G(z): −log(1 − D(G(z)))")
     axes[0].set(xlabel="discriminator output D(·)", ylabel="loss", title="(b) D's loss = −V, term by term", ylim=(0, 5))
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=10)
     curves = generator_loss_curves(d)
     axes[1].plot(d, curves["saturating"], color="tab:red", label="saturating: log(1 − D(G(z)))")
     axes[1].plot(d, curves["nonsaturating"], color="tab:green", label="non-saturating: −log D(G(z))")
     axes[1].set(xlabel="D(G(z))", ylabel="generator loss (minimised)", title="(c) G's two losses", ylim=(-5, 5))
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=10)
     axes[2].loglog(d, np.abs(curves["grad_saturating"]), color="tab:red", label="|∂/∂logit| saturating = D")
     axes[2].loglog(d, np.abs(curves["grad_nonsaturating"]), color="tab:green", label="|∂/∂logit| non-saturating = 1 − D")
     axes[2].axvspan(d[0], 0.05, color="grey", alpha=0.15, label="early training: D rejects fakes")
     axes[2].set(xlabel="D(G(z))", ylabel="gradient size", title="(d) gradient reaching G, per sample")
-    axes[2].legend(fontsize=8)
+    axes[2].legend(fontsize=10, loc="center left")
     for ax in axes:
         ax.axvline(0.5, color="grey", ls=":", lw=1)
     return axes
@@ -333,8 +426,8 @@ def show_optimal_discriminator(gen_mean: float = 1.0, gen_std: float = 1.5) -> N
     """
     from IPython.display import display
 
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    plot_optimal_discriminator(gen_mean, gen_std, ax=ax)
+    fig, axes = plt.subplots(2, 1, figsize=(7, 4.6), sharex=True, height_ratios=(1.3, 1), layout="constrained")
+    plot_optimal_discriminator(gen_mean, gen_std, axes=axes)
     display(fig)
     plt.close(fig)
 

@@ -162,8 +162,13 @@ def test_generator_loss_curves_match_closed_forms():
 def test_plots_and_widget_callback_run():
     axes = theory.plot_gan_losses()
     assert len(axes) == 3
-    ax = theory.plot_optimal_discriminator(0.0, 1.0)
-    assert "-1.3863" in ax.get_title() and "0.0000" in ax.get_title()
+    ax_density, ax_d = theory.plot_optimal_discriminator(0.0, 1.0)
+    assert "-1.3863" in ax_density.get_title() and "0.0000" in ax_density.get_title()
+    # D* has its own 0–1 axis (no twin axes): the D = ½ line is drawn there, and every panel is labelled
+    assert ax_d.get_ylim()[0] < 0.5 < ax_d.get_ylim()[1] <= 1.1
+    assert any(np.allclose(line.get_ydata(), 0.5) for line in ax_d.get_lines())
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in (ax_density, ax_d))
+    assert len(ax_density.figure.axes) == 2
     widget = theory.optimal_discriminator_widget()
     assert [c.description for c in widget.children[:2]] == ["mean of p_g", "std of p_g"]
 
@@ -177,27 +182,117 @@ def test_widget_callback_displays_and_closes_its_figure(capsys):
     assert plt.get_fignums() == []
 
 
+# ---- G's gradient at the fake samples; total variation ------------------------------------------------------
+def test_generator_pull_matches_the_chain_rule_and_points_to_the_data():
+    far = theory.Gaussian(3.0, 1.0)
+    logit = theory.optimal_logit_torch(DATA, far)  # for equal stds the logit's slope is −(μ_g − μ_data) = −3
+    x = np.linspace(0.5, 6.0, 12)
+    d = theory.optimal_discriminator(x, DATA, far)
+    saturating, nonsaturating = theory.generator_pull(x, logit, "saturating"), theory.generator_pull(x, logit, "nonsaturating")
+    assert np.allclose(saturating, -3 * d, rtol=1e-4, atol=1e-7)
+    assert np.allclose(nonsaturating, -3 * (1 - d), rtol=1e-4, atol=1e-6)
+    assert (saturating < 0).all() and (nonsaturating < 0).all()  # towards the data at x = 0, for both losses
+    # where D rejects the fakes the saturating arrow vanishes and the non-saturating one keeps its length
+    rejected = d < 1e-3
+    assert rejected.sum() >= 4
+    assert np.abs(saturating[rejected]).max() < 3e-3 and np.abs(nonsaturating[rejected]).min() > 2.99
+
+
+def test_generator_pull_follows_the_slope_of_a_network():
+    # a linear "network" with logit 2x − 1: pulls are D·2 and (1 − D)·2, to the right, whatever the data
+    layer = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(2.0)
+        layer.bias.fill_(-1.0)
+    x = np.array([-3.0, 0.0, 0.5, 4.0])
+    d = 1 / (1 + np.exp(-(2 * x - 1)))
+    assert np.allclose(theory.generator_pull(x, layer, "saturating"), 2 * d, atol=1e-6)
+    assert np.allclose(theory.generator_pull(x, layer, "nonsaturating"), 2 * (1 - d), atol=1e-6)
+    assert layer.weight.grad is None  # the pull differentiates with respect to x only
+    with pytest.raises(ValueError, match="loss"):
+        theory.generator_pull(x, layer, "wasserstein")
+    with pytest.raises(TypeError):
+        theory.optimal_logit_torch(DATA, lambda x: x)
+
+
+def test_plot_generator_pull_labels_every_panel():
+    far = theory.Gaussian(3.0, 1.0)
+    samples = np.array([3.5, 1.0, 2.0])
+    axes, pulls = theory.plot_generator_pull(DATA, far, theory.optimal_logit_torch(DATA, far), samples)
+    assert len(axes) == 3 and all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    assert np.allclose(pulls["nonsaturating"], theory.generator_pull(np.sort(samples), theory.optimal_logit_torch(DATA, far)))
+    assert len(axes[2].collections) == 2  # one set of arrows per loss
+
+
+def test_total_variation_and_best_accuracy():
+    from scipy.stats import norm
+
+    for mu in (0.0, 1.0, 3.0):  # equal stds: TV = 2Φ(μ/2) − 1
+        assert theory.total_variation(DATA, theory.Gaussian(mu, 1.0)) == pytest.approx(2 * norm.cdf(mu / 2) - 1, abs=1e-9)
+    # the Bayes classifier "real where D* > ½", by Monte Carlo on a balanced mix, reaches ½ + ½·TV
+    gen = torch.Generator().manual_seed(1)
+    real, fake = DATA.sample(200_000, gen).numpy().ravel(), GEN.sample(200_000, gen).numpy().ravel()
+    accuracy = 0.5 * np.mean(theory.optimal_discriminator(real, DATA, GEN) > 0.5) + \
+        0.5 * np.mean(theory.optimal_discriminator(fake, DATA, GEN) <= 0.5)
+    assert accuracy == pytest.approx(0.5 + 0.5 * theory.total_variation(DATA, GEN), abs=3e-3)
+
+
 # ---- exercise checks: accept the reference, reject typical mistakes ------------------------------------------
 def _ran(capsys):
     return capsys.readouterr().out
 
 
 def test_check_optimal_discriminator(capsys):
-    assert nb03.check_optimal_discriminator(lambda a, b: a / (a + b))
-    assert not nb03.check_optimal_discriminator(lambda a, b: b / (a + b))
+    from scipy.special import expit
+
+    assert nb03.check_optimal_discriminator(lambda log_a, log_b: expit(log_a - log_b))
+    with np.errstate(over="ignore"):  # 1 / (1 + e^(log b − log a)) overflows to 1/inf = 0: still right
+        assert nb03.check_optimal_discriminator(lambda log_a, log_b: 1 / (1 + np.exp(log_b - log_a)))
+    capsys.readouterr()
+    # the formula on densities, exponentiated first: 0 / 0 far in the tails
+    with np.errstate(invalid="ignore"):
+        assert not nb03.check_optimal_discriminator(lambda log_a, log_b: np.exp(log_a) / (np.exp(log_a) + np.exp(log_b)))
+    assert "not a number" in _ran(capsys)
+    assert not nb03.check_optimal_discriminator(lambda log_a, log_b: expit(log_b - log_a))
     assert "1 − D*" in _ran(capsys)
-    assert not nb03.check_optimal_discriminator(lambda a, b: a / b)
-    assert not nb03.check_optimal_discriminator(lambda a, b: ...)
+    # right near the data, nan replaced by ½ in the tails
+    def patched(log_a, log_b):
+        with np.errstate(invalid="ignore"):
+            d = np.exp(log_a) / (np.exp(log_a) + np.exp(log_b))
+        return np.nan_to_num(d, nan=0.5)
+
+    assert not nb03.check_optimal_discriminator(patched)
+    assert "tails" in _ran(capsys)
+    assert not nb03.check_optimal_discriminator(lambda log_a, log_b: log_a - log_b)  # the logit, not D*
+    assert not nb03.check_optimal_discriminator(lambda log_a, log_b: ...)
     assert "not attempted" in _ran(capsys)
 
 
-def test_check_value_at_half(capsys):
-    assert nb03.check_value_at_half(-math.log(4))
-    assert nb03.check_value_at_half(2 * math.log(0.5))
-    assert not nb03.check_value_at_half(math.log(4))
-    assert "wrong sign" in _ran(capsys)
-    assert not nb03.check_value_at_half(-math.log(2))
-    assert not nb03.check_value_at_half(...)
+def test_sgd_race_outcome_boundaries():
+    assert nb03.sgd_race_outcome(5.88, 0.10) == "A"
+    assert nb03.sgd_race_outcome(5.88, 1.0) == "B"
+    assert nb03.sgd_race_outcome(5.88, 0.9 * 5.88 - 1e-9) == "B"
+    assert nb03.sgd_race_outcome(5.88, 0.9 * 5.88) == "C"
+    assert nb03.sgd_race_outcome(5.88, 5.84) == "C"
+    with pytest.raises(ValueError):
+        nb03.sgd_race_outcome(0.0, 1.0)
+
+
+def test_check_sgd_race_prediction(capsys):
+    # the notebook's default run measured 5.88 → 5.84 for the saturating generator, 0.10 for the control
+    assert nb03.check_sgd_race_prediction("C", 5.88, 5.84, control_w1_end=0.10)
+    assert nb03.check_sgd_race_prediction(" c ", 5.88, 5.84)
+    capsys.readouterr()
+    assert not nb03.check_sgd_race_prediction("A", 5.88, 5.84, control_w1_end=0.10)
+    out = _ran(capsys)
+    assert "you predicted A" in out and "5.84" in out and "0.10" in out and "learning rate times the gradient" in out
+    assert not nb03.check_sgd_race_prediction("B", 5.88, 5.84)
+    # the check follows the measurement, not a stored answer
+    assert nb03.check_sgd_race_prediction("A", 5.88, 0.4)
+    assert not nb03.check_sgd_race_prediction("C", 5.88, 0.4)
+    assert not nb03.check_sgd_race_prediction("D", 5.88, 5.84)
+    assert "one letter" in _ran(capsys)
+    assert not nb03.check_sgd_race_prediction(..., 5.88, 5.84)
     assert "not attempted" in _ran(capsys)
 
 

@@ -25,43 +25,83 @@ def _close(a, b, tol) -> bool:
 
 
 def check_optimal_discriminator(my_optimal_discriminator) -> bool:
-    """Exercise 1: D*(x) from the two density values p_data(x) and p_g(x) (NumPy arrays)."""
+    """Exercise 1: D*(x) from the two *log* densities log p_data(x) and log p_g(x) (NumPy arrays).
+
+    The grid reaches far into the tails (|x| up to 60), where both densities are below the smallest
+    float64 (e^(−1800)): a formula that exponentiates first divides 0 by 0 there.
+    """
 
     def test():
-        x = np.linspace(-4, 5, 37)
-        got = call(my_optimal_discriminator, _DATA.pdf(x), _GEN.pdf(x))
+        x = np.r_[np.linspace(-4, 5, 37), -60.0, -40.0, 40.0, 60.0]
+        got = call(my_optimal_discriminator, _DATA.logpdf(x), _GEN.logpdf(x))
         got = np.asarray(got, dtype=float)
         if got.shape != x.shape:
             return f"expected one value per x, shape {x.shape}, got shape {got.shape}."
         expected = theory.optimal_discriminator(x, _DATA, _GEN)
+        centre = slice(0, 37)
+        if not np.isfinite(got).all():
+            bad = x[~np.isfinite(got)]
+            return (f"your D*(x) is not a number at x = {', '.join(f'{v:g}' for v in bad[:4])}: there both densities "
+                    "are below the smallest float64 (e^(−1800) rounds to 0), and 0 / (0 + 0) is nan.")
         if _close(got, 1 - expected, 1e-6):
             return "your D is high where the *generated* density dominates: that is 1 − D*."
+        if _close(got[centre], expected[centre], 1e-6) and not _close(got, expected, 1e-6):
+            return "right near the data, wrong far in the tails: the limits there are 0 or 1, never 1/2 or nan."
         if not _close(got, expected, 1e-6):
             worst = float(np.abs(got - expected).max())
             return f"off by up to {worst:.3g} from the optimal discriminator."
         return None
 
-    return run_check("Exercise 1 · optimal discriminator D*(x)",
-                     "for each x, maximise a·log D + b·log(1 − D) over D in (0, 1), with a = p_data(x), b = p_g(x).",
+    return run_check("Exercise 1 · optimal discriminator D*(x) from log densities",
+                     "section 3 wrote D*'s logit in terms of the two log densities; turn a logit into a "
+                     "probability without ever exponentiating a huge number.",
                      test)
 
 
-def check_value_at_half(value_at_half) -> bool:
-    """Exercise 2: V(D, G) for the clueless discriminator D(x) = 1/2, for any p_data and p_g."""
+# ---- Exercise 2: predict the saturating race with plain SGD ----------------------------------------------------------
+SGD_RACE_CHOICES = {
+    "A": "reaches the data (final W1 below 1)",
+    "B": "moves part of the way (final W1 between 1 and 90 % of its start)",
+    "C": "stays where it started (final W1 at least 90 % of its start)",
+}
+
+
+def sgd_race_outcome(w1_start: float, w1_end: float) -> str:
+    """The letter of :data:`SGD_RACE_CHOICES` that a run from W1 = ``w1_start`` to ``w1_end`` falls under."""
+    if not (w1_start > 0 and w1_end >= 0):
+        raise ValueError(f"W1 values must be non-negative (start positive), got {w1_start}, {w1_end}")
+    if w1_end < 1.0:
+        return "A"
+    return "B" if w1_end < 0.9 * w1_start else "C"
+
+
+def check_sgd_race_prediction(my_prediction, w1_start: float, w1_end: float, control_w1_end: float | None = None) -> bool:
+    """Exercise 2: predict (one letter of :data:`SGD_RACE_CHOICES`) what the *saturating* generator does when
+    both players use plain SGD; compared with the W1 measured in the run (``control_w1_end``: the same
+    run with the non-saturating loss, which shows the learning rate was not simply too small)."""
 
     def test():
-        answer = float(given(value_at_half))
-        expected = theory.value_function(lambda x: np.full_like(x, 0.5), _DATA, _GEN)
-        if math.isclose(answer, -expected, abs_tol=1e-4):
-            return "right size, wrong sign: the log of a probability is never positive."
-        if math.isclose(answer, expected / 2, abs_tol=1e-4):
-            return "that is only one of the two terms of V."
-        if not math.isclose(answer, expected, abs_tol=1e-4):
-            return f"{answer:.6f} is not V(1/2, G)."
-        return None
+        choice = str(given(my_prediction)).strip().upper()
+        if choice not in SGD_RACE_CHOICES:
+            return f"answer with one letter of {sorted(SGD_RACE_CHOICES)}, got {my_prediction!r}."
+        outcome = sgd_race_outcome(w1_start, w1_end)
+        if choice == outcome:
+            return None
+        measured = f"the saturating generator went from W1 = {w1_start:.2f} to {w1_end:.2f}, which is {outcome}"
+        control = ("" if control_w1_end is None else
+                   f" With the same SGD settings the non-saturating generator reached W1 = {control_w1_end:.2f}, "
+                   "so the learning rate is not what held the saturating one back.")
+        if outcome == "C":
+            why = (" An SGD step is the learning rate times the gradient, and the saturating gradient is about D(G(z)) "
+                   "per sample, tiny while D rejects the fakes; Adam divides by the gradient's running size, "
+                   "so its steps stayed usable.")
+        else:
+            why = " Compare the gradient sizes printed above the plot with the ones of section 5."
+        return f"you predicted {choice}; {measured}.{control}{why}"
 
-    return run_check("Exercise 2 · the value at D = 1/2",
-                     "both expectations integrate a constant log(1/2) against a density (which integrates to 1).",
+    return run_check("Exercise 2 · the saturating race with plain SGD",
+                     "an SGD step is (learning rate) × (gradient): look up in section 5 how large the saturating "
+                     "generator's gradient is while D rejects the fakes, multiply, and compare with the distance to the data.",
                      test)
 
 
