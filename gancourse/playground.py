@@ -4,7 +4,8 @@ Pick a 2-D toy distribution (ring, grid, moons from :mod:`gancourse.toy`), an ob
 rates and k (discriminator steps per generator step); :func:`train_playground` trains a small MLP GAN
 and keeps, at a few checkpoints, the generated points (always the same noise, so the points can be
 followed) and a frozen copy of the discriminator.  :func:`plot_playground` draws the run: generated
-points over the discriminator's heat map at each checkpoint, then D(x) and D(G(z)) over training.
+points over the discriminator's heat map at each checkpoint, with GAN Lab's arrows — the force on each
+generated point, :func:`generator_gradient_field` — then D(x) and D(G(z)) over training.
 
 :func:`playground_callback` does both and is what the widget (:func:`playground_widget`) calls on
 its "train" button, so the static figure in a notebook (for slides and CI, where widgets do not
@@ -30,8 +31,8 @@ from gancourse.training import GANTrainer, History, get_objective
 
 __all__ = [
     "OBJECTIVES", "LEARNING_RATES", "STEP_CHOICES", "DATASETS", "PlaygroundRun",
-    "train_playground", "plot_playground", "describe", "playground_callback", "playground_widget",
-    "training_loop_diagram",
+    "train_playground", "plot_playground", "view_extent", "generator_gradient_field", "describe",
+    "playground_callback", "playground_widget", "training_loop_diagram",
 ]
 
 DATASETS = ("ring", "grid", "moons")
@@ -138,32 +139,120 @@ def describe(run: PlaygroundRun) -> str:
     return text
 
 
-def _extent(run: PlaygroundRun) -> float:
-    """Half-width of the square view: the data with a margin, widened (up to 3×) to show generated points
-    that wander off; points even further out are clipped."""
-    data = float(run.real.abs().max()) * 1.35 + 0.15
-    fakes = float(np.quantile(torch.cat(run.samples).abs().amax(1).numpy(), 0.99)) * 1.1 + 0.15
-    return min(max(data, fakes), 3 * data)
+def view_extent(run: PlaygroundRun) -> float:
+    """Half-width of the square view: the data with a margin.  It depends on the data only, so every run on
+    one dataset (and seed) is drawn on the same axes; generated points outside it are marked at the edge."""
+    return float(run.real.abs().max()) * 1.35 + 0.15
 
 
-def plot_playground(run: PlaygroundRun, *, smooth: int = 25):
-    """Generated points over D's heat map at every checkpoint, then D(x) and D(G(z)) over training.
+def generator_gradient_field(discriminator: nn.Module, points: torch.Tensor, objective: str = "gan") -> torch.Tensor:
+    """The force on each generated point: −∂ℓ_G/∂x, with ℓ_G the objective's generator loss of that one point.
 
-    Returns the figure.  Blue regions: D says "real"; red: D says "fake".  Orange dots are G(z) for one
-    fixed set of z, so the same dots can be followed from panel to panel.
+    G never sees the data: its loss depends on x = G(z) only through D's output, so these forces are all G
+    learns from — its weight gradient is their sum carried back through G by the chain rule, and a small step
+    moves the points roughly along them (GAN Lab's arrows, :cite:`kahng2019ganlab`).  Every playground loss
+    falls as D's score rises, so the force is a positive multiple of D's slope: it points towards "real".
+    Returns a tensor of the shape of ``points``; D's weights get no gradient.
+    """
+    if points.ndim != 2:
+        raise ValueError(f"points must have shape (n, dimensions), got {tuple(points.shape)}")
+    loss_of = get_objective(objective).generator_loss
+    device = next(discriminator.parameters()).device
+    x = points.detach().to(device=device, dtype=torch.float32).requires_grad_(True)
+    with torch.enable_grad():
+        scores = discriminator(x).reshape(len(x))
+        # the objectives average over the batch: times n gives every point the gradient of its own loss
+        (gradient,) = torch.autograd.grad(loss_of(scores) * len(x), x, only_inputs=True)
+    return (-gradient).detach().cpu()
+
+
+def _arrow_indices(n_points: int, arrows: int) -> np.ndarray:
+    """Evenly spaced indices of the fixed points that get an arrow (the same points in every panel)."""
+    return np.unique(np.linspace(0, n_points - 1, min(arrows, n_points)).round().astype(int))
+
+
+def _draw_panel(ax, run: PlaygroundRun, index: int, extent: float, forces: torch.Tensor | None,
+                arrow_points: np.ndarray):
+    """One checkpoint: D's verdict as a heat map, real points, G(z), and the forces on G(z)."""
+    axis = np.linspace(-extent, extent, 150)
+    xx, yy = np.meshgrid(axis, axis)
+    grid = torch.tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32)
+    with torch.no_grad():
+        verdict = torch.sigmoid(run.discriminators[index](grid).reshape(-1))  # D(x), or sigmoid(critic score)
+    mesh = ax.pcolormesh(xx, yy, verdict.numpy().reshape(xx.shape), cmap="RdBu", vmin=0, vmax=1,
+                         shading="auto", alpha=0.55, rasterized=True)
+    real = run.real.numpy()
+    ax.scatter(real[:, 0], real[:, 1], s=6, c="black", alpha=0.5, lw=0, zorder=3, label="real x")
+    fake = run.samples[index].numpy()
+    inside = np.all(np.abs(fake) <= extent, axis=1)
+    ax.scatter(fake[inside, 0], fake[inside, 1], s=7, c="tab:orange", alpha=0.7, lw=0, zorder=4, label="generated G(z)")
+    notes = []
+    outside = int((~inside).sum())
+    if outside:  # clamped to the border, so a generator that wanders off stays visible
+        edge = np.clip(fake[~inside], -0.96 * extent, 0.96 * extent)
+        ax.scatter(edge[:, 0], edge[:, 1], s=70, marker="D", c="tab:orange", edgecolors="black", zorder=6)
+        notes.append(f"◆ {outside:,} G(z) off the view")
+    if inside.sum() > 1 and float(np.linalg.norm(fake[inside].std(0))) < 0.01 * extent:
+        # collapsed: a thousand points on one spot would look like a single dot
+        ax.scatter(*fake[inside].mean(0), s=180, facecolors="tab:orange", edgecolors="black", lw=1.5, zorder=6)
+        notes.append(f"● all {inside.sum():,} G(z) on one spot")
+    if notes:
+        ax.text(0.03, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=10, zorder=7,
+                bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1.5})
+    title = f"step {run.steps[index]:,}"
+    if forces is not None:
+        start = run.samples[index][arrow_points].numpy()
+        force = forces[arrow_points].numpy()
+        length = np.linalg.norm(force, axis=1)
+        longest = float(np.quantile(length, 0.9)) if np.isfinite(length).all() else 0.0
+        if longest > 0:  # one scale per panel: the 90th-percentile force is drawn 12 % of the view long
+            arrow = force * (0.24 * extent / longest)
+            shown = np.all(np.abs(start) <= extent, axis=1)
+            ax.quiver(start[shown, 0], start[shown, 1], arrow[shown, 0], arrow[shown, 1], angles="xy",
+                      scale_units="xy", scale=1, color="tab:purple", width=0.007, headwidth=3.5, headlength=4,
+                      zorder=5)
+            title += f" · long arrow: |force| {longest:.2g}"
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal")
+    ax.set_xlabel("x₁", fontsize=10, labelpad=1)
+    ax.set_ylabel("x₂", fontsize=10, labelpad=1)
+    ax.tick_params(labelsize=9)
+    ax.set_title(title, fontsize=11)
+    return mesh
+
+
+def plot_playground(run: PlaygroundRun, *, smooth: int = 25, arrows: int = 40, columns: int = 3, width: float = 12.6):
+    """D's verdict with the real and generated points at every checkpoint, then D(x) and D(G(z)) over training.
+
+    One panel per checkpoint, on the same axes for every run of a dataset (:func:`view_extent`): a heat map of
+    D's verdict (blue "real", red "fake"; one colour bar), the real points (black), G(z) for one fixed set of z
+    (orange, so the same dots can be followed) and, at ``arrows`` of them (0: none), the force on that point
+    from :func:`generator_gradient_field` (purple; one scale per panel, the 90th-percentile length written in
+    its title).  The last panel: D's mean outputs over training.  Returns the figure.
     """
     objective = get_objective(run.settings["objective"])
     panels = len(run.steps)
-    fig, axes = plt.subplots(1, panels + 1, figsize=(3.3 * (panels + 1), 3.5))
-    modes = toy.modes_2d(run.settings["dataset"])[0] if run.n_modes else None
-    extent = _extent(run)
-    for ax, step, fake, disc in zip(axes, run.steps, run.samples, run.discriminators):
-        viz.plot_samples_2d(run.real, fake, ax=ax, modes=modes, discriminator=disc, extent=extent, title=f"step {step:,}",
-                            verdict_label=objective.verdict_label)
-        ax.tick_params(labelsize=7)
-        ax.get_legend().remove()
-    axes[0].legend(loc="lower left", fontsize=7, markerscale=2, framealpha=0.8)  # corners are empty in all toys
-    curves = axes[-1]
+    rows = -(-(panels + 1) // columns)
+    height = 3.75 * rows + 1.0
+    fig = plt.figure(figsize=(width, height))
+    grid = fig.add_gridspec(rows, columns + 1, width_ratios=(1,) * columns + (0.05,), hspace=0.38, wspace=0.3,
+                            left=0.06, right=0.94, top=1 - 1.05 / height, bottom=0.06)
+    extent = view_extent(run)
+    arrow_points = _arrow_indices(len(run.samples[0]), arrows)
+    for index in range(panels):
+        ax = fig.add_subplot(grid[index // columns, index % columns])
+        forces = generator_gradient_field(run.discriminators[index], run.samples[index], objective) if arrows else None
+        mesh = _draw_panel(ax, run, index, extent, forces, arrow_points)
+        if index == 0:
+            handles, _ = ax.get_legend_handles_labels()
+    bar = fig.colorbar(mesh, cax=fig.add_subplot(grid[0, columns]))
+    bar.set_label(objective.verdict_label + ": blue = real, red = fake", fontsize=10)
+    bar.ax.tick_params(labelsize=9)
+    from matplotlib.lines import Line2D
+    if arrows:
+        handles.append(Line2D([], [], color="tab:purple", lw=2, label="force on G(z): −∂(G's loss)/∂x"))
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=10, markerscale=2.5,
+               bbox_to_anchor=(0.5, 1 - 0.38 / height), frameon=False)
+    curves = fig.add_subplot(grid[panels // columns, panels % columns])
     probabilities = objective.outputs_probabilities  # D(x) in (0, 1), or unbounded critic scores
     keys = ("d_real", "d_fake") if probabilities else ("critic_real", "critic_fake")
     labels = ("D(x), real", "D(G(z)), fake") if probabilities else ("critic score, real", "critic score, fake")
@@ -177,12 +266,15 @@ def plot_playground(run: PlaygroundRun, *, smooth: int = 25):
     if probabilities:
         curves.axhline(0.5, color="grey", ls=":", lw=1, label="1/2")
         curves.set_ylim(-0.02, 1.02)
-    curves.set(xlabel="generator step", title="D(x) and D(G(z))" if probabilities else "critic scores")
-    curves.legend(fontsize=8)
+    curves.set_xlim(0, run.settings["steps"])
+    curves.set_xlabel("generator step", fontsize=10)
+    curves.set_ylabel("mean D output" if probabilities else "mean critic score", fontsize=10)
+    curves.set_title("D(x) and D(G(z))" if probabilities else "critic scores", fontsize=11)
+    curves.tick_params(labelsize=9)
+    curves.legend(fontsize=9)
     s = run.settings
     fig.suptitle(f"{s['dataset']} · {s['objective']} · lr_G {s['lr_g']:g}, lr_D {s['lr_d']:g}, k = {s['critic_steps']}"
-                 + ("" if not run.notes else f"  ({'; '.join(run.notes)})"), fontsize=10)
-    fig.tight_layout()
+                 + ("" if not run.notes else f"  ({'; '.join(run.notes)})"), fontsize=12, y=1 - 0.08 / height)
     return fig
 
 
@@ -232,7 +324,7 @@ _LOOP_BOXES = {
     "LD": (12.0, 2.0, "L_D = BCE(D(x), 1)\n+ BCE(D(G(z)), 0)", "loss"),
     "stepD": (15.0, 2.0, "backward,\nAdam step on D only", "discriminator"),
     "fakeG": (6.0, 0.0, "the last fake batch\nG(z), not detached", "neutral"),
-    "Dfixed": (9.0, 0.0, "D (not updated)", "discriminator"),
+    "Dfixed": (9.0, 0.0, "D, just updated;\nfrozen in this step", "discriminator"),
     "LG": (12.0, 0.0, "L_G = BCE(D(G(z)), 1)", "loss"),
     "stepG": (15.0, 0.0, "backward,\nAdam step on G only", "generator"),
 }

@@ -127,17 +127,71 @@ def test_plot_and_callback(capsys):
     run = playground.train_playground("ring", objective="wgan-gp", **SMALL)
     fig = playground.plot_playground(run)
     titles = [ax.get_title() for ax in fig.axes]
-    assert [t for t in titles if t.startswith("step")] == ["step 0", "step 4", "step 8", "step 12"]
+    assert [t.split(" · ")[0] for t in titles if t.startswith("step")] == ["step 0", "step 4", "step 8", "step 12"]
     assert "critic scores" in titles and "sigmoid(score)" in fig._suptitle.get_text()
     curves = next(ax for ax in fig.axes if ax.get_title() == "critic scores")
     assert [t.get_text() for t in curves.get_legend().get_texts()] == ["critic score, real", "critic score, fake"]
-    assert any(ax.get_ylabel() == "sigmoid(critic score)" for ax in fig.axes)  # the heat maps' colour bars
+    colour_bars = [ax for ax in fig.axes if ax.get_ylabel().startswith("sigmoid(critic score)")]
+    assert len(colour_bars) == 1  # one colour bar for all heat maps
+    for ax in fig.axes:
+        if ax not in colour_bars:
+            assert ax.get_xlabel() and ax.get_ylabel()  # both axes labelled in every panel
     plt.close("all")
     result = playground.playground_callback("grid", "gan", 3e-4, 1e-3, 2, steps=8, seed=0)
     assert isinstance(result, playground.PlaygroundRun) and result.settings["critic_steps"] == 2
     assert "grid · gan · lr_G 0.0003 · lr_D 0.001 · k = 2" in capsys.readouterr().out
     assert plt.get_fignums()  # outside IPython show_now falls back to plt.show(), a no-op on Agg
     plt.close("all")
+
+
+def test_runs_on_one_dataset_share_the_view_and_a_collapse_is_marked():
+    healthy = playground.train_playground("ring", seed=1, **SMALL)
+    other = playground.train_playground("ring", lr_g=1e-2, seed=1, **SMALL)
+    assert playground.view_extent(healthy) == playground.view_extent(other)  # from the data only
+    collapsed = other.samples[-1][:1].repeat(len(other.samples[-1]), 1)  # every G(z) on one spot
+    collapsed[:3] += torch.tensor([50.0, 0.0])  # three of them far off the view
+    other.samples[-1] = collapsed
+    fig = playground.plot_playground(other)
+    last = next(ax for ax in fig.axes if ax.get_title().startswith("step 12"))
+    notes = " ".join(t.get_text() for t in last.texts)
+    assert "3 G(z) off the view" in notes and f"all {len(collapsed) - 3} G(z) on one spot" in notes
+    assert last.get_xlim() == (-playground.view_extent(other), playground.view_extent(other))
+    plt.close("all")
+
+
+# ---- GAN Lab's arrows: the force on each generated point ------------------------------------------------------
+def test_generator_gradient_field_points_up_d_slope():
+    torch.manual_seed(0)
+    discriminator = models.MLPDiscriminator(2, hidden=(16, 16)).requires_grad_(False)
+    points = torch.randn(64, 2)
+    for objective in ("gan", "gan-saturating", "hinge", "wgan-gp"):
+        force = playground.generator_gradient_field(discriminator, points, objective)
+        assert force.shape == points.shape and not force.requires_grad
+        x = points.clone().requires_grad_(True)
+        (slope,) = torch.autograd.grad(discriminator(x).sum(), x)
+        # every G loss falls as D's score rises: the force is a positive multiple of D's slope at each point
+        along = (force * slope).sum(1)
+        assert (along > 0).all()
+        parallel = force[:, 0] * slope[:, 1] - force[:, 1] * slope[:, 0]
+        assert torch.allclose(parallel, torch.zeros(64), atol=1e-5 * float(force.norm() * slope.norm()))
+    assert all(p.grad is None for p in discriminator.parameters())
+
+
+def test_generator_gradient_field_is_each_points_own_gradient():
+    torch.manual_seed(1)
+    discriminator = models.MLPDiscriminator(2, hidden=(8,))
+    points = torch.randn(5, 2)
+    force = playground.generator_gradient_field(discriminator, points, "gan")
+    for i in range(5):
+        x = points[i:i + 1].clone().requires_grad_(True)
+        (alone,) = torch.autograd.grad(losses.generator_loss_nonsaturating(discriminator(x)), x)
+        assert torch.allclose(force[i], -alone[0], atol=1e-6)
+    # where D is flat there is no force: a constant discriminator gives zero arrows
+    flat = models.MLPDiscriminator(2, hidden=(8,))
+    torch.nn.init.zeros_(flat.out.weight)
+    assert torch.equal(playground.generator_gradient_field(flat, points), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="shape"):
+        playground.generator_gradient_field(discriminator, torch.zeros(2, 3, 4))
 
 
 def test_widget_trains_only_on_the_button_and_calls_the_callback():
@@ -157,7 +211,8 @@ def test_widget_trains_only_on_the_button_and_calls_the_callback():
 def test_training_loop_diagram_draws_both_steps():
     ax = playground.training_loop_diagram()
     texts = " ".join(t.get_text() for t in ax.texts)
-    for phrase in ("G(z).detach()", "not detached", "Adam step on D only", "Adam step on G only", "repeat k times"):
+    for phrase in ("G(z).detach()", "not detached", "just updated", "frozen", "Adam step on D only", "Adam step on G only",
+                   "repeat k times"):
         assert phrase in texts
     plt.close("all")
 
@@ -219,17 +274,46 @@ def test_check_forward_passes(capsys):
     assert "generator step also runs D" in _out(capsys)
     assert not nb04.check_forward_passes(lambda k: (1, 3))  # right for k = 1 only
     assert not nb04.check_forward_passes(lambda k: ...)
-    assert "not attempted" in _out(capsys)
+    out = _out(capsys)
+    assert "not attempted" in out and "2 * k" not in out and "2k" not in out  # the hint is not the solution
 
 
-def test_check_equilibrium(capsys):
-    assert nb04.check_equilibrium(0.5, 0.5, math.log(4))
-    assert nb04.check_equilibrium(0.5, 0.5, -2 * math.log(0.5))
-    assert not nb04.check_equilibrium(1.0, 0.0, 0.0)
-    assert "perfect discriminator" in _out(capsys)
-    assert not nb04.check_equilibrium(0.5, 0.5, 0.0)
-    assert not nb04.check_equilibrium(0.5, 0.5, math.log(2))
-    assert "one of the two" in _out(capsys)
-    assert not nb04.check_equilibrium(0.5, 0.5, -math.log(4))
-    assert not nb04.check_equilibrium(..., ..., ...)
+class _History(dict):
+    """Just enough of a History for the checks: history[key] → list."""
+
+
+def test_check_loss_band(capsys):
+    healthy = _History(loss_d=[1.4] * 90 + [0.95, 1.0, 1.05] * 3 + [1.0])  # last 10 %: mean 1.0
+    assert nb04.tail_mean(healthy, "loss_d") == pytest.approx(1.0)
+    assert nb04.check_loss_band("B", healthy)
+    assert nb04.check_loss_band(" b ", healthy)
+    assert not nb04.check_loss_band("C", healthy)  # the typical wrong answer: the equilibrium value
+    out = _out(capsys)
+    assert "1.000" in out and "keeps a lead" in out
+    assert not nb04.check_loss_band("A", healthy)
+    assert "has won" in _out(capsys)
+    assert nb04.check_loss_band("A", _History(loss_d=[0.1] * 20))  # the answer follows the measurement
+    assert nb04.check_loss_band("C", _History(loss_d=[math.log(4)] * 20))
+    assert not nb04.check_loss_band("E", healthy)
+    assert not nb04.check_loss_band(..., healthy)
+    out = _out(capsys)
+    assert "one letter" in out and "not attempted" in out
+
+
+def test_check_k_prediction(capsys):
+    class Run:
+        n_modes = 8
+
+        def __init__(self, covered):
+            self.coverage = type("Coverage", (), {"covered": covered})()
+
+    assert nb04.check_k_prediction("B", Run(3))
+    assert nb04.check_k_prediction("a", Run(0))
+    assert nb04.check_k_prediction("C", Run(7)) and nb04.check_k_prediction("C", Run(8))
+    assert not nb04.check_k_prediction("A", Run(3))  # the typical wrong answer: "more D steps cannot help"
+    out = _out(capsys)
+    assert "3/8" in out and "keeps up" in out
+    assert not nb04.check_k_prediction("C", Run(3))
+    assert "no longer sit on one spot" in _out(capsys)
+    assert not nb04.check_k_prediction(..., Run(3))
     assert "not attempted" in _out(capsys)

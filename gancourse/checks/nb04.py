@@ -1,8 +1,10 @@
 """Checks for notebook 04 (adversarial training).
 
 Expected values come from the package itself — :class:`gancourse.training.GAN` (its
-discriminator step, counted with forward hooks) and :mod:`gancourse.losses` — never from a copy of
-the solution.
+discriminator step, counted with forward hooks) and :mod:`gancourse.losses` — or from the notebook's own
+runs (passed in), never from a copy of the solution.  Exercises in reading order: 1 forward passes per
+iteration, 2 the discriminator step, 3 predict the healthy run's D loss, 4 predict what k = 5 does to the
+run whose generator learns 10× too fast.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _close(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-6) -> b
 
 
 def check_discriminator_step(my_discriminator_step) -> bool:
-    """Exercise 1: one discriminator update ``my_discriminator_step(generator, discriminator, d_optimizer, real, z)``.
+    """Exercise 2: one discriminator update ``my_discriminator_step(generator, discriminator, d_optimizer, real, z)``.
 
     Compared with ``GAN.discriminator_step`` on copies of the same networks, batch and noise.
     """
@@ -84,7 +86,7 @@ def check_discriminator_step(my_discriminator_step) -> bool:
                     f"{stats['loss_d']:.6f}: return the sum of the real and the fake BCE terms.")
         return None
 
-    return run_check("Exercise 1 · the discriminator step",
+    return run_check("Exercise 2 · the discriminator step",
                      "zero D's gradients, score real and fake.detach(), BCE with targets 1 and 0, backward, step; "
                      "losses.discriminator_loss(real_logits, fake_logits) does the BCE part.",
                      test)
@@ -101,7 +103,7 @@ def _count_forward_passes(k: int) -> tuple[int, int]:
 
 
 def check_forward_passes(my_forward_passes) -> bool:
-    """Exercise 2: ``my_forward_passes(k)`` → (generator passes, discriminator passes) per training iteration."""
+    """Exercise 1: ``my_forward_passes(k)`` → (generator passes, discriminator passes) per training iteration."""
 
     def test():
         for k in (1, 2, 3, 5):
@@ -122,33 +124,95 @@ def check_forward_passes(my_forward_passes) -> bool:
             return f"k = {k}: {d_passes} discriminator passes is not right; count the real and the fake batch separately."
         return None
 
-    return run_check("Exercise 2 · forward passes per iteration",
-                     "per discriminator step: one G pass (the fakes) and two D passes (real, fake); then the "
-                     "generator step. Which of its passes are new?",
+    return run_check("Exercise 1 · forward passes per iteration",
+                     "follow the arrows of Fig 5 and count the boxes G and D each step passes through; Table 5 "
+                     "says where the generator step's input comes from.",
                      test)
 
 
-def check_equilibrium(d_real, d_fake, d_loss) -> bool:
-    """Exercise 3: D(x), D(G(z)) and the discriminator's BCE loss at the equilibrium p_g = p_data."""
+# ---- Exercise 3: predict the healthy run's discriminator loss -------------------------------------------------
+LOG_4 = math.log(4)
+#: D-loss bands for Exercise 3: letter → (low, high, what the band means).
+LOSS_BANDS = {
+    "A": (0.0, 0.35, "near 0: D is sure of every sample"),
+    "B": (0.35, 1.25, "clearly below log 4 ≈ 1.386, well above 0"),
+    "C": (1.25, 1.55, "about log 4 ≈ 1.386"),
+    "D": (1.55, math.inf, "above log 4"),
+}
+
+
+def tail_mean(history, key: str, share: float = 0.1) -> float:
+    """Mean of ``history[key]`` over the last ``share`` of the run (at least one step)."""
+    values = list(history[key])
+    if not values:
+        raise ValueError(f"the history holds no {key!r} values")
+    tail = values[-max(1, int(len(values) * share)):]
+    return float(sum(tail) / len(tail))
+
+
+def check_loss_band(my_band, history) -> bool:
+    """Exercise 3: predict the band (``LOSS_BANDS``) of the healthy run's discriminator loss over its last 10 %."""
 
     def test():
-        real, fake, loss = float(given(d_real)), float(given(d_fake)), float(given(d_loss))
-        # at p_g = p_data the optimal D outputs 1/2 everywhere: logit 0
-        half = torch.sigmoid(torch.zeros(())).item()
-        expected_loss = losses.discriminator_loss(torch.zeros(8), torch.zeros(8)).item()
-        if math.isclose(real, 1.0, abs_tol=0.05) and math.isclose(fake, 0.0, abs_tol=0.05):
-            return ("D(x) = 1 and D(G(z)) = 0 is a perfect discriminator: the generator has lost. At the "
-                    "equilibrium D cannot tell the two apart.")
-        if not (math.isclose(real, half, abs_tol=1e-3) and math.isclose(fake, half, abs_tol=1e-3)):
-            return f"D(x) = {real:g}, D(G(z)) = {fake:g} is not the equilibrium: D* = p_data / (p_data + p_g)."
-        if math.isclose(loss, 0.0, abs_tol=1e-3):
-            return "the discriminator's loss does not go to 0 at the equilibrium: it cannot be sure of anything."
-        if math.isclose(loss, expected_loss / 2, abs_tol=1e-3):
-            return "that is only one of the two BCE terms (real or fake); the loss adds both."
-        if not math.isclose(loss, expected_loss, abs_tol=1e-3):
-            return f"the outputs are right, but {loss:.4f} is not the BCE loss of a discriminator that says 1/2."
-        return None
+        band = str(given(my_band)).strip().upper()
+        if band not in LOSS_BANDS:
+            return f"answer with one letter of {sorted(LOSS_BANDS)}, got {my_band!r}."
+        measured = tail_mean(history, "loss_d")
+        right = next(letter for letter, (low, high, _) in LOSS_BANDS.items() if low <= measured < high)
+        if band == right:
+            return None
+        said = f"you chose {band} ({LOSS_BANDS[band][2]}); the healthy run's D loss over its last 10 % is {measured:.3f} ({right})."
+        if band == "C":
+            return (f"{said} log 4 is D's loss at the equilibrium, where p_g = p_data and D says 1/2 everywhere. The "
+                    "generator is still far from p_data (look at its samples), so D keeps a lead — D(x) above 1/2, "
+                    "D(G(z)) below — and its loss stays below log 4. A healthy run is not at the equilibrium: it "
+                    "is a game in which neither side runs away.")
+        if band == "A":
+            return (f"{said} A loss near 0 is a discriminator that has won: the failing run below. In a healthy run "
+                    "G keeps moving its samples, so D never becomes sure.")
+        if band == "D":
+            return (f"{said} A loss above log 4 means D does worse than a constant guess of 1/2: it would be "
+                    "fooled on average, and its next steps correct that quickly.")
+        return f"{said} Compare with log 4 ≈ {LOG_4:.3f}, the loss of a discriminator that says 1/2 everywhere."
 
-    return run_check("Exercise 3 · the numbers at equilibrium",
-                     "use D*(x) = p_data / (p_data + p_g) with p_g = p_data; then −log D(x) − log(1 − D(G(z))).",
+    return run_check("Exercise 3 · predict the healthy discriminator's loss",
+                     "ask whether, after a few thousand steps, an MLP generator's samples are as good as the "
+                     "real digits — and what D can do as long as they are not.",
+                     test)
+
+
+# ---- Exercise 4: predict what k = 5 does to the run whose generator learns 10× too fast ----------------------
+#: Coverage outcomes for Exercise 4: letter → what it means, and a test on (modes covered, modes).
+K_OUTCOMES = {
+    "A": ("still collapsed: at most 1 mode covered", lambda covered, modes: covered <= 1),
+    "B": ("partly rescued: 2 modes or more, but not all (allowing one miss)", lambda covered, modes: 2 <= covered < modes - 1),
+    "C": ("rescued: all modes covered, or all but one", lambda covered, modes: covered >= max(2, modes - 1)),
+}
+
+
+def check_k_prediction(my_choice, run) -> bool:
+    """Exercise 4: predict the mode coverage (``K_OUTCOMES``) of the playground run with lr_G = 10⁻² and k = 5."""
+
+    def test():
+        choice = str(given(my_choice)).strip().upper()
+        if choice not in K_OUTCOMES:
+            return f"answer with one letter of {sorted(K_OUTCOMES)}, got {my_choice!r}."
+        if run.coverage is None or not run.n_modes:
+            return "this run has no mode coverage to compare with: pass the k = 5 run on the ring."
+        covered, modes = run.coverage.covered, run.n_modes
+        right = next(letter for letter, (_, test_) in K_OUTCOMES.items() if test_(covered, modes))
+        if choice == right:
+            return None
+        said = f"you chose {choice}; the k = 5 run covers {covered}/{modes} modes ({right}: {K_OUTCOMES[right][0]})."
+        if choice == "A":
+            return (f"{said} With k = 5 D takes five steps for each step of G, so a generator 10× too fast meets a "
+                    "discriminator that keeps up: D's slope keeps pointing the points back towards the data.")
+        if choice == "C" and right == "B":
+            return (f"{said} More D steps let D keep up with the fast generator, so the points no longer sit on one "
+                    "spot — but the generator's steps are still too large to settle on every mode.")
+        return f"{said} Look at the panels: where do the orange points sit at the end?"
+
+    return run_check("Exercise 4 · predict what k = 5 does",
+                     "the generator's steps are 10× too large for D to follow; ask what five D steps per G step "
+                     "change in that race.",
                      test)
