@@ -4,7 +4,7 @@ The decoder is any generator from :mod:`gancourse.models` (an MLP or a DCGAN gen
 network a GAN uses.  Only the training signal differs.  An autoencoder trains it to reproduce the input from
 the encoder's code (loss ‖x − D(E(x))‖², as on the seed-003 slide), so it learns nothing about codes
 the encoder never produces.  A GAN trains it on codes drawn from N(0, I), so every such code is meant
-to decode to a plausible sample (:cite:`goodfellow2014gan`).  A VAE closes the gap by making the codes
+to decode to a plausible sample (:cite:`goodfellow2014gan`).  A VAE (:mod:`gancourse.vae`) closes the gap by making the codes
 match a prior (:cite:`kingma2014vae`).
 """
 
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from gancourse.models import MLPGenerator
 
-__all__ = ["Autoencoder", "train_autoencoder", "grey_fraction"]
+__all__ = ["Autoencoder", "train_autoencoder"]
 
 
 class Autoencoder(nn.Module):
@@ -76,10 +76,3 @@ def train_autoencoder(model: Autoencoder, batches, steps: int, lr: float = 1e-3)
         losses.append(loss.item())
     return losses
 
-
-def grey_fraction(images: torch.Tensor, band: float = 0.5) -> float:
-    """Share of pixels strictly inside (−band, band): mid-grey smudge rather than ink or paper.
-
-    Handwritten digits in [−1, 1] are nearly binary, so a high value means blurry or averaged images.
-    """
-    return float((images.abs() < band).float().mean())

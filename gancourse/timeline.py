@@ -131,6 +131,10 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("StyleGAN3", "karras2021stylegan3",
               "alias-free generator: details move with the object (translation and rotation equivariance)",
               "NeurIPS", 2021, arxiv="2106.12423"),
+    Milestone("latent diffusion", "rombach2022ldm",
+              "diffusion in the latent space of an autoencoder trained with a VQGAN-style adversarial loss "
+              "(Stable Diffusion)",
+              "CVPR", 2022, "context", arxiv="2112.10752"),
 )
 
 
@@ -176,17 +180,20 @@ def _levels(dates: list[float], gap: float, heights=(1, -1, 2, -2, 3, -3, 4, -4)
     return chosen
 
 
-def plot_timeline(items=None, *, split_year: int = 2013, gap: float = 1.2, figsize=(15, 5.5)):
+def plot_timeline(items=None, *, split_year: int = 2012, gap: float = 1.2, figsize=(15, 5.5)):
     """Fig 2: a two-part timeline (pre-history on a compressed axis, then the GAN era) by first-public month.
 
     Labels alternate above and below the axis; grey = pre-history, orange = GANs, blue = other
-    generative models for context.  Returns the figure.
+    generative models for context.  Items up to ``split_year`` go on the compressed left axis; the right
+    axis starts on 1 January of the next year and is ticked every other year from the one after, so the
+    last label of the left part and the first tick of the right part stay apart.
+    Returns the figure.
     """
     items = milestones() if items is None else sorted(items, key=lambda m: m.first_public)
     early = [m for m in items if m.first_public[0] <= split_year]
     late = [m for m in items if m.first_public[0] > split_year]
-    fig, axes = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1, 4], "wspace": 0.04}, sharey=True)
-    spans = ((1999.6, split_year + 1.0), (split_year + 1.0, max(m.decimal_date for m in items) + 0.9))
+    fig, axes = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.2, 4], "wspace": 0.04}, sharey=True)
+    spans = ((1999.6, split_year + 2.2), (split_year + 1.0, max(m.decimal_date for m in items) + 0.9))
     top = 1
     for ax, part, (lo, hi), part_gap in zip(axes, (early, late), spans, (gap * 2.5, gap)):
         ax.axhline(0, color="black", lw=1.2)
@@ -199,18 +206,20 @@ def plot_timeline(items=None, *, split_year: int = 2013, gap: float = 1.2, figsi
             ax.plot(d, 0, "o", color=colour, ms=5)
             year, month = m.first_public
             ax.text(d, h, f"{m.name}\n{year}-{month:02d}", ha="center", va="bottom" if h > 0 else "top",
-                    fontsize=8, color="black", bbox={"fc": "white", "ec": colour, "lw": 0.8, "pad": 1.5})
+                    fontsize=10, color="black", bbox={"fc": "white", "ec": colour, "lw": 0.8, "pad": 1.5})
         ax.set_xlim(lo, hi)
         ax.set_yticks([])
         for side in ("left", "right", "top"):
             ax.spines[side].set_visible(False)
     axes[0].set_ylim(-top - 1.6, top + 1.6)  # shared with the other panel
-    axes[0].set_xticks(range(2001, split_year + 1, 3))
-    axes[1].set_xticks(range(split_year + 1, int(spans[1][1]) + 1))
-    axes[0].set_title("before GANs (compressed axis)", fontsize=10)
-    axes[1].set_title("the GAN era", fontsize=10)
+    axes[0].set_xticks(range(split_year - 9, split_year + 1, 3))
+    axes[1].set_xticks(range(split_year + 2, int(spans[1][1]) + 1, 2))  # every other year: no two ticks collide
+    axes[0].set_title("before GANs (compressed axis)", fontsize=11)
+    axes[1].set_title("the GAN era", fontsize=11)
     for kind, colour in _COLOURS.items():
         axes[1].plot([], [], "o", color=colour, label=KINDS[kind])
-    axes[1].legend(loc="lower right", fontsize=8, frameon=False)
-    fig.supxlabel("first public appearance (arXiv month; thesis / conference month where there is no preprint)", fontsize=9)
+    axes[1].legend(loc="lower left", fontsize=10, frameon=False)
+    for ax in axes:
+        ax.tick_params(axis="x", labelsize=10)
+    fig.supxlabel("first public appearance (arXiv month; thesis / conference month where there is no preprint)", fontsize=10)
     return fig

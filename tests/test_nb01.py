@@ -1,5 +1,6 @@
 """Notebook 01: the history data against references.bib, the autoencoder, the training step shown in the
-notebook, and the exercise checks (each accepts the reference answer and rejects typical wrong ones)."""
+notebook, and the exercise checks (each accepts a correct answer, rejects typical wrong ones, and prints a
+hint when unattempted).  The VAE has its own tests in test_vae.py."""
 
 import copy
 import re
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from gancourse import timeline
-from gancourse.autoencoder import Autoencoder, grey_fraction, train_autoencoder
+from gancourse.autoencoder import Autoencoder, train_autoencoder
 from gancourse.checks import nb01
 from gancourse.models import DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gancourse.toy import sample_1d
@@ -99,6 +100,21 @@ def test_plot_timeline_labels_every_item():
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert len(labels) == len(timeline.MILESTONES)
     assert any(label.startswith("StyleGAN3\n2021-06") for label in labels)
+    assert any(label.startswith("latent diffusion\n2021-12") for label in labels)
+
+
+def test_plot_timeline_keeps_every_label_inside_its_panel_and_ticks_apart():
+    fig = timeline.plot_timeline()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        for text in ax.texts:
+            extent = text.get_window_extent(renderer)
+            assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, f"label {text.get_text()!r} is clipped"
+    left, right = fig.axes
+    assert max(left.get_xticks()) + 1 < min(right.get_xticks()), "the two panels' year ticks must not meet"
+    assert "VAE\n2013-12" in [t.get_text() for t in right.texts], "the VAE sits in the GAN-era panel, not on the seam"
 
 
 def test_levels_keep_labels_on_a_row_apart():
@@ -132,11 +148,6 @@ def test_train_autoencoder_learns_and_accepts_labelled_batches():
     assert len(train_autoencoder(ae, iter([images] * 2), 2)) == 2
     with pytest.raises(ValueError, match="non-negative"):
         train_autoencoder(ae, iter([]), -1)
-
-
-def test_grey_fraction():
-    assert grey_fraction(torch.tensor([-1.0, 0.0, 0.4, 1.0])) == 0.5
-    assert grey_fraction(torch.tensor([-1.0, 1.0, -0.5, 0.5])) == 0.0  # the band is open
 
 
 # ---- the training step shown in the notebook ----------------------------------------------------------
@@ -191,34 +202,129 @@ def test_check_sees_real_data_rejects(answer, message, capsys):
 def test_check_fake_labels_both_ways(capsys):
     assert nb01.check_fake_labels(0, 1)
     assert nb01.check_fake_labels(0.0, 1.0)
+    assert "Exercise 1" in capsys.readouterr().out
     for d_label, g_label, message in [(1, 1, "label the generator uses"), (0, 0, "help D"),
                                       (0.5, 1, "not the discriminator's loss"), (0, 0.5, "not the generator's")]:
         assert not nb01.check_fake_labels(d_label, g_label)
         assert message in capsys.readouterr().out
 
 
-REFERENCE_YEARS = {"CGAN": 2014, "DCGAN": 2015, "BigGAN": 2018, "StyleGAN": 2018}
+# Exercise 2: the outcome is classified from samples, so the check is tested on runs of each kind
+_MODES = (-2.0, 2.0)
 
 
-def test_check_first_years_both_ways(capsys):
-    assert nb01.check_first_years(dict(REFERENCE_YEARS))
+def _samples(*parts):
+    gen = torch.Generator().manual_seed(0)
+    return torch.cat([mean + std * torch.randn(n, 1, generator=gen) for mean, std, n in parts])
+
+
+@pytest.mark.parametrize("after, outcome", [
+    (_samples((-2, 0.5, 500), (2, 0.5, 500)), "A"),          # both peaks
+    (_samples((-2, 0.5, 950), (2, 0.5, 50)), "B"),           # one peak
+    (_samples((-7.7, 1.8, 1000)), "C"),                      # ran off past the data (notebook 01's run)
+    (_samples((1.3, 1.5, 1000)), "D"),                       # where it was
+])
+def test_frozen_outcome_classifies_each_kind_of_run(after, outcome):
+    before = _samples((1.3, 1.5, 1000))
+    assert nb01.frozen_outcome(before, after, _MODES, 0.5) == outcome
+
+
+def test_check_frozen_discriminator(capsys):
+    before, ran_off = _samples((1.3, 1.5, 1000)), _samples((-7.7, 1.8, 1000))
+    assert nb01.check_frozen_discriminator("C", before, ran_off, _MODES, 0.5)
+    assert nb01.check_frozen_discriminator(" c ", before, ran_off, _MODES, 0.5)
     capsys.readouterr()
-    venue = {**REFERENCE_YEARS, "DCGAN": 2016}
-    assert not nb01.check_first_years(venue)
-    assert "year of its venue (ICLR)" in capsys.readouterr().out
-    seed_004 = {**REFERENCE_YEARS, "CGAN": 2016}  # seed 004's date for CGAN
-    assert not nb01.check_first_years(seed_004)
-    assert "not when it first appeared" in capsys.readouterr().out
-    assert not nb01.check_first_years({"DCGAN": 2015})
-    assert "exactly the keys" in capsys.readouterr().out
-    assert not nb01.check_first_years({**REFERENCE_YEARS, "BigGAN": 2018.5})
-    assert "whole number" in capsys.readouterr().out
+    assert not nb01.check_frozen_discriminator("A", before, ran_off, _MODES, 0.5)   # "G still finds the data"
+    out = capsys.readouterr().out
+    assert "fixed hill" in out and "moved from mean +1.3" in out
+    assert not nb01.check_frozen_discriminator("E", before, ran_off, _MODES, 0.5)
+    assert "one letter" in capsys.readouterr().out
+
+
+def test_check_far_peaks(capsys):
+    assert nb01.check_far_peaks(0.2, 1, 5)
+    assert nb01.check_far_peaks(0.0, 1, 5)                     # within one run of the measurement
+    capsys.readouterr()
+    assert not nb01.check_far_peaks(1.0, 1, 5)                 # "as at ±2"
+    assert "1 of 5 runs" in capsys.readouterr().out
+    assert not nb01.check_far_peaks(0.0, 4, 5)
+    assert not nb01.check_far_peaks(1.5, 1, 5)
+    assert "between 0 and 1" in capsys.readouterr().out
+
+
+def test_check_closest_to_real(capsys):
+    measured = {"AE": 341.0, "AE fitted": 159.5, "VAE": 219.5, "GAN": 88.8}
+    assert nb01.check_closest_to_real("GAN", measured)
+    assert nb01.check_closest_to_real("gan", measured)
+    capsys.readouterr()
+    assert not nb01.check_closest_to_real("VAE", measured)     # "the VAE is made for sampling"
+    out = capsys.readouterr().out
+    assert "GAN 88.8, AE fitted 159.5" in out and "blurry" in out
+    assert not nb01.check_closest_to_real("diffusion", measured)
+    assert "answer one of" in capsys.readouterr().out
+    assert nb01.check_closest_to_real("VAE", {**measured, "VAE": 50.0})  # the check follows the measurement
+
+
+def _reference_first_public(identifier):
+    number = identifier.removeprefix("arXiv:").split("v")[0]
+    return 2000 + int(number[:2]), int(number[2:4])
+
+
+def test_check_first_public(capsys):
+    assert nb01.check_first_public(_reference_first_public)
+    capsys.readouterr()
+    wrong = {
+        "year 19": lambda s: (1900 + _reference_first_public(s)[0] - 2000, _reference_first_public(s)[1]),
+        "(month, year)": lambda s: _reference_first_public(s)[::-1],
+        "expected (2014, 11)": lambda s: (2014, 12) if "1411" in s else _reference_first_public(s),
+        "pair (year, month)": lambda s: 2014,
+    }
+    for message, answer in wrong.items():
+        assert not nb01.check_first_public(answer)
+        assert message in capsys.readouterr().out, message
+
+
+def test_check_first_public_names_the_venue_year(capsys):
+    dcgan = timeline.find("DCGAN")
+    answer = lambda s: (dcgan.year, 11) if dcgan.arxiv in s else _reference_first_public(s)
+    assert not nb01.check_first_public(answer)
+    assert "year of its venue" in capsys.readouterr().out
 
 
 def test_unattempted_exercises_print_a_hint_and_do_not_raise(capsys):
-    assert not nb01.check_sees_real_data(...)
+    before = _samples((1.3, 1.5, 100))
     assert not nb01.check_fake_labels(..., ...)
     assert not nb01.check_fake_labels(0, ...)
-    assert not nb01.check_first_years({name: ... for name in nb01.YEAR_QUESTIONS})
+    assert not nb01.check_frozen_discriminator(..., before, before, _MODES, 0.5)
+    assert not nb01.check_far_peaks(..., 1, 5)
+    assert not nb01.check_closest_to_real(..., {"AE": 1.0, "GAN": 0.5})
+
+    def unattempted(identifier):
+        ...
+
+    assert not nb01.check_first_public(unattempted)
     out = capsys.readouterr().out
-    assert out.count("not attempted") == 4
+    assert out.count("not attempted") == 6 and "raised" not in out
+
+
+def test_checks_leave_the_global_random_state_alone(capsys):
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    nb01.check_fake_labels(0, 1)
+    nb01.check_frozen_discriminator("C", _samples((1.3, 1.5, 100)), _samples((-7.7, 1.8, 100)), _MODES, 0.5)
+    nb01.check_first_public(_reference_first_public)
+    assert torch.equal(torch.rand(3), expected)
+
+
+# ---- the notebook: every exercise is wired to its check, and no hint cell leaves a stray output --------------
+def test_notebook_exercises_in_reading_order_and_hint_cells_end_with_a_semicolon():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    numbers = [int(n) for n in re.findall(r"Exercise (\d) ·", text)]
+    assert numbers == sorted(numbers) and set(numbers) == {1, 2, 3, 4, 5}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "nb01.check_" in cell.source:
+            assert cell.source.rstrip().endswith(";"), "a check call ends with ';' so it leaves no stray False"
+            for output in cell.get("outputs", []):
+                assert "False" not in "".join(output.get("data", {}).get("text/plain", ""))
