@@ -188,22 +188,41 @@ def _shape(shape: tuple) -> str:
 
 def layer_diagram(model: nn.Module, example: torch.Tensor, *, kind: str = "generator", input_label: str = "input",
                   output_label: str = "output", ax=None, title: str | None = None, spacing: float = 2.3,
-                  fontsize: float = 7.5):
-    """Left-to-right box diagram of ``model``'s real layers (from :func:`layer_summary`), via ``flow_diagram``.
+                  fontsize: float = 7.5, rows: int = 1):
+    """Box diagram of ``model``'s real layers (from :func:`layer_summary`), via ``flow_diagram``.
 
     Every box shows a layer, its output shape and its parameter count, so the picture always matches
-    the code that trains.  Returns the axes.
+    the code that trains.  ``rows=1`` draws one left-to-right chain; ``rows > 1`` wraps the chain into
+    that many rows read like a snake (left to right, then right to left, …), joined by a downward turn
+    arrow, so that long networks keep boxes large enough for a readable ``fontsize``.  Without ``ax``
+    the figure is sized so that the text fits the boxes (about 0.6 inch per data unit at fontsize 7.5,
+    scaled with the font when ``rows > 1``).  Returns the axes.
     """
+    if not (isinstance(rows, int) and rows >= 1):
+        raise ValueError(f"rows must be a positive integer, got {rows!r}")
     summary = layer_summary(model, example)
     if not summary:
         raise ValueError("the model ran no nn layers on the example; nothing to draw")
-    boxes = {"in": (0.0, 0.0, f"{input_label}\n{_shape(tuple(example.shape[1:]))}", "data")}
-    for i, entry in enumerate(summary, start=1):
-        boxes[f"l{i}"] = (i * spacing, 0.0, f"{entry['layer']}\n{_shape(entry['output_shape'])}\n{entry['params']:,} params", kind)
+    labels = [(f"{input_label}\n{_shape(tuple(example.shape[1:]))}", "data")]
+    labels += [(f"{entry['layer']}\n{_shape(entry['output_shape'])}\n{entry['params']:,} params", kind) for entry in summary]
+    labels.append((output_label, "loss" if kind == "discriminator" else "data"))
+    per_row = -(-len(labels) // rows)
+    if rows > 1 and (rows - 1) * per_row >= len(labels):
+        raise ValueError(f"{len(labels)} boxes do not fill {rows} rows; use at most {-(-len(labels) // per_row)} rows")
+    row_gap = 2.0  # data units between row centres: the boxes are 1.2 high, the turn arrow gets the rest
+    boxes = {}
+    for i, (label, box_kind) in enumerate(labels):
+        row, column = divmod(i, per_row)
+        if row % 2:  # odd rows run right to left, so each turn is a short vertical arrow
+            column = per_row - 1 - column
+        name = "in" if i == 0 else "out" if i == len(labels) - 1 else f"l{i}"
+        boxes[name] = (column * spacing, -row * row_gap, label, box_kind)
     last = len(summary) + 1
-    boxes["out"] = (last * spacing, 0.0, output_label, "loss" if kind == "discriminator" else "data")
-    if ax is None:
+    if ax is None and rows == 1:
         _, ax = plt.subplots(figsize=(min(16.0, 0.75 * spacing * (last + 1)), 2.2))
+    elif ax is None:
+        inch = 0.6 * fontsize / 7.5  # inches per data unit, so that the text fits the boxes
+        _, ax = plt.subplots(figsize=(inch * spacing * (per_row + 0.2), inch * (row_gap * (rows - 1) + 2.2) + 0.5))
     names = list(boxes)
     ax = flow_diagram(boxes, [(a, b, "") for a, b in zip(names, names[1:])], ax=ax, title=title,
                       box_size=(spacing - 0.5, 1.2), fontsize=fontsize)

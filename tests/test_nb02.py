@@ -148,6 +148,28 @@ def test_layer_diagram_has_one_box_per_layer():
         widgets.layer_diagram(_NoLayers(), torch.zeros(1, 2))
 
 
+def test_layer_diagram_wraps_into_rows_like_a_snake():
+    generator = _hand_built_generator()  # 7 layers: 9 boxes with the input and the output
+    one_row = widgets.layer_diagram(generator, torch.zeros(2, 8))
+    assert {round(t.get_position()[1], 6) for t in one_row.texts} == {0.0}
+    ax = widgets.layer_diagram(generator, torch.zeros(2, 8), rows=3, fontsize=12)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert len(labels) == 9 and all(t.get_fontsize() == 12 for t in labels)
+    positions = [t.get_position() for t in labels]  # in chain order: input, layers…, output
+    assert [y for _, y in positions] == [0.0] * 3 + [-2.0] * 3 + [-4.0] * 3
+    xs = [x for x, _ in positions]
+    assert xs[:3] == sorted(xs[:3]) and xs[3:6] == sorted(xs[3:6], reverse=True) and xs[6:] == sorted(xs[6:])
+    assert xs[2] == xs[3] and xs[5] == xs[6]  # each turn is a vertical arrow
+    arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    assert len(arrows) == 8
+    width, _ = ax.figure.get_size_inches()
+    assert width < 12.6  # fits a projected page at its natural size
+    with pytest.raises(ValueError, match="rows must be a positive integer"):
+        widgets.layer_diagram(generator, torch.zeros(2, 8), rows=0)
+    with pytest.raises(ValueError, match="do not fill"):
+        widgets.layer_diagram(generator, torch.zeros(2, 8), rows=8)  # 2 boxes a row would leave rows empty
+
+
 class _NoLayers(nn.Module):
     def __init__(self):
         super().__init__()
@@ -239,32 +261,97 @@ def test_check_linear_parameters(capsys):
     assert "not attempted" in _out(capsys)
 
 
-def test_check_bce(capsys):
-    assert nb02.check_bce(lambda p, y: -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean())
-    assert nb02.check_bce(lambda p, y: (-(y * torch.log(p) + (1 - y) * torch.log(1 - p))).double().mean())
-    assert not nb02.check_bce(lambda p, y: (y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean())
-    assert "sign" in _out(capsys)
-    assert not nb02.check_bce(lambda p, y: -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).sum())
-    assert "sum" in _out(capsys)
-    assert not nb02.check_bce(lambda p, y: -(p * torch.log(y) + (1 - p) * torch.log(1 - y)).mean())
-    assert "not finite" in _out(capsys)
-    assert not nb02.check_bce(lambda p, y: -(y * torch.log(p)).mean())
-    assert not nb02.check_bce(lambda p, y: ...)
+def test_check_soft_label_minimum(capsys):
+    # the reference is derived, not copied: d/dp of −[y log p + (1 − y) log(1 − p)] vanishes at p = y
+    y = nb02.SOFT_LABEL
+    entropy = -(y * math.log(y) + (1 - y) * math.log(1 - y))
+    assert nb02.measured_soft_label_minimum() == pytest.approx((y, entropy), abs=1e-4)
+    assert nb02.check_soft_label_minimum(0.9, 0.325)
+    assert nb02.check_soft_label_minimum(0.905, round(entropy, 3))
+    assert not nb02.check_soft_label_minimum(1.0, 0.0)  # "certainty is best", as with the hard label
+    assert "without" in _out(capsys)
+    assert not nb02.check_soft_label_minimum(0.9, 0.0)
+    assert "does not reach 0" in _out(capsys)
+    assert not nb02.check_soft_label_minimum(0.9, -math.log(0.9))  # only the y·log p term
+    assert "only the y·log p term" in _out(capsys)
+    assert not nb02.check_soft_label_minimum(0.5, 0.693)
+    assert "not where the loss is lowest" in _out(capsys)
+    assert not nb02.check_soft_label_minimum(0.9, 0.5)
+    assert not nb02.check_soft_label_minimum(..., 0.3)
     assert "not attempted" in _out(capsys)
 
 
-def test_check_leaky_relu(capsys):
-    assert nb02.check_leaky_relu(lambda x, slope: torch.where(x > 0, x, slope * x))
-    assert nb02.check_leaky_relu(lambda x, slope: torch.maximum(x, slope * x))
-    assert not nb02.check_leaky_relu(lambda x, slope: torch.relu(x))
-    assert "ReLU" in _out(capsys)
-    assert not nb02.check_leaky_relu(lambda x, slope: torch.where(x > 0, slope * x, x))
-    assert "wrong side" in _out(capsys)
-    assert not nb02.check_leaky_relu(lambda x, slope: torch.tensor([max(v, slope * v) for v in x.tolist()]))
-    assert "gradient" in _out(capsys)
-    assert not nb02.check_leaky_relu(lambda x, slope: torch.where(x > 0, x, 0.2 * x))
-    assert not nb02.check_leaky_relu(lambda x, slope: ...)
+def test_check_generator_parameters(capsys):
+    d, h, pixels = 8, 256, 3 * 64 * 64
+    by_formula = (d * h + h) + 2 * h + (h * h + h) + 2 * h + (h * pixels + pixels)
+    assert nb02.measured_generator_parameters(d, h) == by_formula == 3_227_136
+    state = torch.get_rng_state()
+    assert nb02.check_generator_parameters(by_formula, d, h)
+    assert torch.equal(torch.get_rng_state(), state)  # building the real generator drew no numbers of ours
+    assert not nb02.check_generator_parameters(h * pixels + pixels, d, h)
+    assert "output layer alone" in _out(capsys)
+    assert not nb02.check_generator_parameters(by_formula - (h + h + pixels), d, h)  # no biases
+    assert "biases" in _out(capsys)
+    assert not nb02.check_generator_parameters(by_formula - 4 * h, d, h)  # no BatchNorm
+    assert "BatchNorm" in _out(capsys)
+    grey = pixels // 3
+    assert not nb02.check_generator_parameters(by_formula - h * pixels - pixels + h * grey + grey, d, h)
+    assert "3 channels" in _out(capsys)
+    assert not nb02.check_generator_parameters(270_608, d, h)  # the 28×28 generator of the notebook
+    assert "28×28" in _out(capsys)
+    assert not nb02.check_generator_parameters(..., d, h)
     assert "not attempted" in _out(capsys)
+
+
+def _trained_looking_generator(latent_dim=8):
+    torch.manual_seed(3)
+    generator = MLPGenerator(latent_dim, (1, 6, 6), hidden=(32,), batch_norm=True)
+    with torch.no_grad():  # large weights: a saturating, image-like output instead of near-zero grey
+        for p in generator.parameters():
+            p.mul_(4.0)
+    return generator
+
+
+def test_latent_changes_are_the_notebooks_measurement():
+    generator = _trained_looking_generator()
+    base = torch.randn(8, generator=torch.Generator().manual_seed(1))
+    per_coordinate, fresh = nb02.latent_changes(generator, base)
+    # the notebook's cell, written out: the two ends of each sweep row, and 500 independent pairs
+    for i in range(8):
+        low, high = (widgets.generate(generator, widgets.latent_point(base, [i], [v])) for v in (-3.0, 3.0))
+        assert per_coordinate[i].item() == pytest.approx((high - low).abs().mean().item(), rel=1e-5)
+    pairs = torch.randn(2, 500, 8, generator=torch.Generator().manual_seed(11))
+    expected = (widgets.generate(generator, pairs[0]) - widgets.generate(generator, pairs[1])).abs().mean().item()
+    assert fresh == pytest.approx(expected, rel=1e-6)
+
+
+def test_check_sweep_against_fresh_noise(capsys):
+    generator = _trained_looking_generator()
+    base = torch.randn(8, generator=torch.Generator().manual_seed(1))
+    per_coordinate, fresh = nb02.latent_changes(generator, base)
+    ratio = per_coordinate.mean().item() / fresh
+    assert ratio > 1.5 / 8  # the "an eighth of the change" answer must be wrong on this generator
+    assert nb02.check_sweep_against_fresh_noise(ratio, generator, base)
+    assert nb02.check_sweep_against_fresh_noise(1.1 * ratio, generator, base)
+    assert not nb02.check_sweep_against_fresh_noise(1 / 8, generator, base)
+    assert "step of length 6" in _out(capsys)
+    assert not nb02.check_sweep_against_fresh_noise(3 * ratio, generator, base)
+    assert "too large" in _out(capsys)
+    assert not nb02.check_sweep_against_fresh_noise(..., generator, base)
+    assert "not attempted" in _out(capsys)
+
+
+def test_seed_generator_formula_in_layer_order_is_the_package_generator():
+    """The errata box: tanh(W3 h2 + b3) with matching indices is the course's G; without Tanh it is unbounded."""
+    generator = _trained_looking_generator()
+    generator.eval()
+    linear_1, batch_norm_1, _, linear_2, _ = generator.net
+    z = torch.randn(16, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        h1 = torch.relu(batch_norm_1(z @ linear_1.weight.T + linear_1.bias))
+        before_tanh = h1 @ linear_2.weight.T + linear_2.bias
+        assert torch.allclose(torch.tanh(before_tanh).view(-1, 1, 6, 6), generator(z), atol=1e-6)
+    assert (before_tanh.abs() > 1).any()
 
 
 def test_reference_numbers_of_the_bce_trap_table():

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PROGRESS_BAR = re.compile(r"\d+%\|.*\|")  # tqdm's text fallback, e.g. "gan:   0%|          | 0/200 […]"
 WIDGET_NOTE = "[interactive widget: run the notebook to use it]"
+CELL_TIMEOUT = 900  # seconds
 
 
 def clean(path: Path) -> int:
@@ -62,7 +63,10 @@ def main(selected: list[str]) -> None:
     os.environ.setdefault("MPLBACKEND", "agg")
     for nb in notebooks:
         start = time.perf_counter()
-        pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False)
+        # A default run takes ≤ 10 min in all, so a cell silent for 15 min has hung (seen once under heavy load):
+        # fail with papermill's timeout error instead of waiting forever.
+        pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
+                            execution_timeout=CELL_TIMEOUT)
         size = clean(nb)
         print(f"{nb.name}: {time.perf_counter() - start:.1f} s, {size / 1e6:.2f} MB")
 
