@@ -171,8 +171,9 @@ def test_summary_and_ranking():
     r = [stability.Result("a", s, {10: (20 + s, 0.1)}, {}, 1.0) for s in (0, 1, 2)]
     r += [stability.Result("b", s, {10: (25, 0.5 + 0.1 * s)}, {}, 2.0) for s in (0, 1, 2)]
     table = stability.summary(r, 10)
-    assert table["a"]["modes"] == 21 and table["a"]["modes_std"] == pytest.approx(np.std([20, 21, 22]))
+    assert table["a"]["modes"] == 21 and table["a"]["modes_std"] == pytest.approx(1.0)  # sample std, ddof 1
     assert table["b"]["hq"] == pytest.approx(60.0) and table["b"]["min_modes"] == 25
     assert stability.ranking(table) == ["b", "a"]
+    assert stability.summary(r[:1], 10)["a"]["modes_std"] == 0.0  # one seed: no spread, not NaN
     with pytest.raises(ValueError, match="budgets"):
         stability.run_method("gan", 0, [])

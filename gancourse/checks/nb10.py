@@ -76,5 +76,6 @@ def check_feature_matching_loss(my_loss) -> bool:
         return None
 
     return run_check("Exercise 2 · feature matching",
-                     "the generator's loss is the squared Euclidean distance between two vectors: the average feature "
-                     "vector of the real batch and that of the fake batch. The real side is only a target.", test)
+                     "both inputs are (batch × features) tensors, and the two batches need not be the same size: "
+                     "which dimension is the batch? Only G learns from this loss: which of the two inputs must not "
+                     "pass a gradient back? And the check wants one number (a 0-d tensor), not a vector.", test)
