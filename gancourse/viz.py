@@ -101,9 +101,14 @@ def plot_history(history, smooth: int = 1, axes=None):
 
 def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torch.Tensor | None = None,
                     discriminator=None, extent: float | None = None, title: str | None = None,
-                    verdict_label: str = "D(x)"):
+                    verdict_label: str = "D(x)", legend_kw: dict | None = None,
+                    axis_labels: tuple[str, str] | None = None):
     """Real and generated 2-D points; optionally sigmoid of the discriminator's output as a background heat
-    map (D(x) for a logit D; pass the objective's ``verdict_label`` for a critic)."""
+    map (D(x) for a logit D; pass the objective's ``verdict_label`` for a critic).
+
+    ``legend_kw`` overrides the legend's defaults (``loc="upper right", fontsize=8, markerscale=3``), e.g.
+    ``dict(fontsize=12, loc="upper left", bbox_to_anchor=(1.02, 1))`` puts a readable legend outside the axes;
+    ``axis_labels`` labels the two axes (e.g. ``("x₁", "x₂")``)."""
     ax = _axes(ax)
     real, fake = np.asarray(real), np.asarray(fake)
     if extent is None:
@@ -126,7 +131,9 @@ def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torc
         modes = np.asarray(modes)
         ax.scatter(modes[:, 0], modes[:, 1], marker="x", c="tab:green", s=40, label="modes")
     ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal")
-    ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    ax.legend(**{"loc": "upper right", "fontsize": 8, "markerscale": 3, **(legend_kw or {})})
+    if axis_labels is not None:
+        ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1])
     if title:
         ax.set_title(title)
     return ax

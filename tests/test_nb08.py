@@ -76,30 +76,40 @@ def test_fid_halving_check(capsys):
 
 
 # ---- Exercise 2 ------------------------------------------------------------------------------------------------
-def _recall(real, fake, k=3):
-    radii = torch.cdist(fake, fake).kthvalue(k + 1, dim=1).values
-    return (torch.cdist(real, fake) <= radii).any(dim=1).double().mean().item()
+def _generator_features():
+    """Real points and three generated sets: varied ("good"), 10 points repeated 30 times ("collapsed"), and a set
+    crowded near the middle of the data ("blurry": inside the real balls, its own balls small)."""
+    gen = torch.Generator().manual_seed(8)
+    real = torch.randn(300, 5, generator=gen).double().numpy()
+    good = torch.randn(300, 5, generator=gen).double().numpy()
+    collapsed = np.repeat(torch.randn(10, 5, generator=gen).double().numpy(), 30, axis=0)
+    blurry = 0.25 * torch.randn(300, 5, generator=gen).double().numpy()
+    return real, {"good": good, "collapsed": collapsed, "blurry": blurry}
 
 
-def test_recall_check_accepts_a_correct_answer():
-    assert nb08.check_recall(_recall)
-
-
-def test_recall_check_rejects_typical_mistakes(capsys):
-    assert not nb08.check_recall(lambda real, fake, k=3: _recall(fake, real, k))          # precision instead
-    assert "that is precision" in capsys.readouterr().out
-    assert not nb08.check_recall(lambda real, fake, k=3: _recall(real, fake, k - 1))      # counts the point itself
-    assert "one neighbour short" in capsys.readouterr().out
-    def unattempted(real, fake, k=3):
-        ...
-    assert not nb08.check_recall(unattempted)
-    assert "not attempted" in capsys.readouterr().out
-
-
-def test_recall_cases_separate_precision_from_recall():
-    for real, fake, k in nb08._cases():
-        pr = metrics.precision_recall(real, fake, k)
-        assert abs(pr.precision - pr.recall) > 0.1
+def test_recall_prediction_check(capsys):
+    real, feats = _generator_features()
+    measured = {name: metrics.precision_recall(real, f).recall for name, f in feats.items()}
+    assert measured["collapsed"] == 0.0 and measured["blurry"] < 0.1 < 0.5 < measured["good"]   # what the exercise is about
+    assert metrics.precision_recall(real, feats["blurry"]).precision > 0.9
+    assert nb08.check_recall_prediction({"collapsed": 0.0, "blurry": measured["blurry"] + 0.05}, real, feats)
+    out = capsys.readouterr().out
+    assert "correct" in out and "Measured recall" in out and "radius 0" in out
+    # "all ten classes are there, so recall is high" and "blurring keeps the variety, so recall stays"
+    assert not nb08.check_recall_prediction({"collapsed": 0.8, "blurry": measured["good"]}, real, feats)
+    out = capsys.readouterr().out
+    assert "radius 0" in out and "Blurry:" in out and f"{measured['good']:.3f}" in out
+    # right about the collapse, wrong about the blur: only the blur is explained
+    assert not nb08.check_recall_prediction({"collapsed": 0.05, "blurry": 0.7}, real, feats)
+    out = capsys.readouterr().out
+    assert "Blurry:" in out and "Collapsed:" not in out
+    assert not nb08.check_recall_prediction({"collapsed": 0.0, "blurry": 30}, real, feats)
+    assert "between 0 and 1" in capsys.readouterr().out
+    assert not nb08.check_recall_prediction(0.1, real, feats)
+    assert "answer with a dict" in capsys.readouterr().out
+    assert not nb08.check_recall_prediction({"collapsed": ..., "blurry": ...}, real, feats)
+    out = capsys.readouterr().out
+    assert "not attempted" in out and "radius 0" not in out and "0.000" not in out
 
 
 # ---- Exercise 3 ------------------------------------------------------------------------------------------------
@@ -196,6 +206,24 @@ def test_lpips_message_when_weights_are_missing(monkeypatch, tmp_path):
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "alexnet-owt-7be5be79.pth").write_bytes(b"")
     assert perceptual.lpips_status("alex") is None
+
+
+# ---- the 2-D sample plot's keywords used by the notebook (defaults unchanged) ------------------------------------
+def test_plot_samples_2d_legend_and_axis_keywords():
+    import matplotlib.pyplot as plt
+
+    from gancourse import viz
+
+    points = torch.randn(50, 2)
+    ax = viz.plot_samples_2d(points, points, modes=torch.zeros(1, 2))
+    legend = ax.get_legend()
+    assert legend.get_texts()[0].get_fontsize() == 8 and legend._loc == 1 and ax.get_xlabel() == ""   # the defaults
+    ax = viz.plot_samples_2d(points, points, modes=torch.zeros(1, 2), axis_labels=("x₁", "x₂"),
+                             legend_kw=dict(fontsize=13, loc="upper left", bbox_to_anchor=(1.02, 1)))
+    legend = ax.get_legend()
+    assert legend.get_texts()[0].get_fontsize() == 13 and legend._loc == 2
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x₁", "x₂")
+    plt.close("all")
 
 
 # ---- the quiz --------------------------------------------------------------------------------------------------

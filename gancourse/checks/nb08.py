@@ -1,16 +1,17 @@
 """Checks for notebook 08 (evaluating GANs).
 
 Expected values are measured, never copied from a solution: the FID at half the sample count from the
-features handed in, recall from :func:`gancourse.metrics.precision_recall` on the same features, and the
-generator with the lowest FID from the notebook's own table.
+features handed in, the recall of the collapsed and blurry generators from
+:func:`gancourse.metrics.precision_recall` on the features handed in, and the generator with the lowest FID from
+the notebook's own table.
 """
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from gancourse import metrics
-from gancourse.checks import call, given, run_check
+from gancourse.checks import given, run_check
 
 
 # ---- Exercise 1: how does FID move when the sample count is halved? ---------------------------------------------
@@ -40,41 +41,67 @@ def check_fid_halving(my_prediction, features_a, features_b, n: int) -> bool:
                      test)
 
 
-# ---- Exercise 2: recall from k-NN balls ----------------------------------------------------------------------------
-def _cases():
-    gen = torch.Generator().manual_seed(8)
-    real = torch.randn(300, 5, generator=gen)
-    collapsed = 0.3 * torch.randn(200, 5, generator=gen) + 0.8        # realistic-looking but covers little
-    spread = 2.0 * torch.randn(250, 5, generator=gen)                  # covers much, many samples off the data
-    return [(real, collapsed, 3), (real, spread, 3), (real, spread[:150], 5)]
+# ---- Exercise 2: predict the recall of the collapsed and the blurry generator ---------------------------------------
+RECALL_TOLERANCE = 0.1   # absolute: a prediction within 0.1 of the measured recall counts as right
 
 
-def check_recall(my_recall) -> bool:
-    """Exercise 2: ``my_recall(real_features, fake_features, k)`` → share of real points inside some fake's k-NN ball."""
+def _recall_reason(name: str, real_features, generated_features: dict, k: int, good: float | None) -> str:
+    if name == "collapsed":
+        return ("the collapsed set holds each of its 10 images about n/10 times, so a sample's 3rd-nearest generated "
+                "neighbour is a copy of itself at distance 0: every generated ball has radius 0 and a real digit "
+                "lies in one only if it *is* that image. Covering all ten classes is not covering the data")
+    if name == "blurry":
+        fake = generated_features[name]
+        precision = metrics.precision_recall(real_features, fake, k).precision
+        own = float(np.median(metrics.knn_radii(fake, k)))
+        real = float(np.median(metrics.knn_radii(real_features, k)))
+        versus = "" if good is None else f", while the sharp originals cover {good:.3f} of the real digits"
+        if own < real:
+            return (f"the blurred samples still lie inside the real digits' balls (precision {precision:.3f}), but they "
+                    f"crowd together in feature space: the median radius of their balls is {own:.2f}, against {real:.2f} "
+                    f"for the real digits, so a sharp real digit rarely falls into one{versus}. Blur removes the "
+                    "details in which samples differ, in the features too")
+        return (f"the blurred samples' balls reach almost none of the sharp real digits{versus}: blur moves every "
+                f"sample's features away from them (precision, {precision:.3f}, counts samples inside the real "
+                "digits' balls instead)")
+    return "recall counts the real points inside the generated samples' k-NN balls"
+
+
+def check_recall_prediction(my_prediction, real_features, generated_features: dict, k: int = 3) -> bool:
+    """Exercise 2: predict (numbers in [0, 1]) the recall of the ``"collapsed"`` and ``"blurry"`` generators.
+
+    ``generated_features`` maps a generator's name to its features; the recall is measured against
+    ``real_features`` with :func:`gancourse.metrics.precision_recall` (``"good"``, when given, is quoted for
+    comparison)."""
+    names = ("collapsed", "blurry")
+    shown = {}
 
     def test():
-        for real, fake, k in _cases():
-            value = float(call(my_recall, real, fake, k))
-            expected = metrics.precision_recall(real, fake, k)
-            if abs(value - expected.recall) <= 1e-6:
-                continue
-            if abs(value - expected.precision) <= 1e-6:
-                return ("that is precision (generated samples inside the real balls). Recall asks the opposite "
-                        "question, so the balls and the points swap roles.")
-            own = metrics.knn_radii(fake, max(k - 1, 1)) if k > 1 else None
-            if own is not None:
-                dist = torch.cdist(real.double(), fake.double())
-                off_by_one = float((dist <= torch.as_tensor(own)[None, :]).any(1).double().mean())
-                if abs(value - off_by_one) <= 1e-6:
-                    return ("the radius is one neighbour short: the nearest 'neighbour' of a point in its own set is "
-                            "itself, at distance 0, so the k-th neighbour is the (k+1)-th smallest distance.")
-            return f"for k = {k} and {len(real)} real / {len(fake)} fake points you return {value:.4f}, expected {expected.recall:.4f}."
-        return None
+        prediction = given(my_prediction)
+        if not isinstance(prediction, dict) or set(prediction) != set(names):
+            return f"answer with a dict {{'collapsed': …, 'blurry': …}} of two numbers, got {my_prediction!r}."
+        values = {name: float(given(prediction[name])) for name in names}
+        if not all(0.0 <= v <= 1.0 for v in values.values()):
+            return f"recall is a share of the real points, between 0 and 1; got {values}."
+        measured = {name: metrics.precision_recall(real_features, generated_features[name], k).recall for name in names}
+        good = (metrics.precision_recall(real_features, generated_features["good"], k).recall
+                if "good" in generated_features else None)
+        wrong = [name for name in names if abs(values[name] - measured[name]) > RECALL_TOLERANCE]
+        summary = ", ".join(f"{name} {measured[name]:.3f} (you: {values[name]:.2f})" for name in names)
+        reasons = " ".join(f"{name.capitalize()}: {_recall_reason(name, real_features, generated_features, k, good)}."
+                           for name in (names if not wrong else wrong))
+        if not wrong:
+            shown["explanation"] = f"   Measured recall: {summary}. {reasons}"
+            return None
+        return f"measured recall: {summary}. {reasons}"
 
-    return run_check("Exercise 2 · recall",
-                     "each generated sample gets a ball reaching its k-th nearest generated neighbour; count the real points "
-                     "that fall into at least one ball.",
-                     test)
+    passed = run_check("Exercise 2 · recall of the collapsed and the blurry generator",
+                       "a generated sample's ball reaches its k-th nearest *generated* neighbour (k = 3). For each "
+                       "generator, ask what that neighbour is, and whether real digits lie near its samples in feature space.",
+                       test)
+    if passed:
+        print(shown["explanation"])
+    return passed
 
 
 # ---- Exercise 3: which generator has the lowest FID? ----------------------------------------------------------------
