@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 __all__ = ["HAIR_STYLES", "FACTORS", "PROCEDURAL_COUNT", "procedural_faces", "load_faces", "FACES_CHOICES"]
 

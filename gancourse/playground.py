@@ -347,7 +347,7 @@ def training_loop_diagram(ax=None):
         _, ax = plt.subplots(figsize=(15, 5.4))
     box_w, box_h = 2.5, 0.95
     flow_diagram(_LOOP_BOXES, _LOOP_ARROWS, ax=ax, box_size=(box_w, box_h))
-    half_w, half_h = box_w / 2 + 0.08, box_h / 2 + 0.08  # half a box plus its rounded padding
+    half_h = box_h / 2 + 0.08  # half a box plus its rounded padding
 
     def arrow(start, end, colour="black", rad=0.0):
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.3, color=colour,

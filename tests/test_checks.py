@@ -42,10 +42,9 @@ def test_checks_leave_the_notebook_random_state_alone(capsys):
     """A check that builds networks must not shift the notebook's later random draws."""
     import torch
 
-    from gancourse.checks import nb01, nb02, nb04
+    from gancourse.checks import nb02, nb04
 
     state = torch.get_rng_state()
-    assert nb01.check_sees_real_data("discriminator")
-    assert nb02.check_linear_parameters(lambda w: sum(a * b + b for a, b in zip(w, w[1:])))
+    nb02.check_generator_parameters(0, 8, 256)  # builds the generator it counts; the answer does not matter here
     assert nb04.check_forward_passes(lambda k: (k, 2 * k + 1))  # G once per D step; D twice per D step, once in the G step
     assert torch.equal(torch.get_rng_state(), state)

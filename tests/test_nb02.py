@@ -246,21 +246,6 @@ def _out(capsys):
     return capsys.readouterr().out
 
 
-def test_check_linear_parameters(capsys):
-    assert nb02.check_linear_parameters(lambda w: sum(a * b + b for a, b in zip(w, w[1:])))
-    assert not nb02.check_linear_parameters(lambda w: sum(a * b for a, b in zip(w, w[1:])))
-    assert "bias" in _out(capsys)
-    assert not nb02.check_linear_parameters(lambda w: sum(a * b + a for a, b in zip(w, w[1:])))
-    assert "output" in _out(capsys)
-    assert not nb02.check_linear_parameters(lambda w: 0)
-
-    def placeholder(widths):
-        ...
-
-    assert not nb02.check_linear_parameters(placeholder)
-    assert "not attempted" in _out(capsys)
-
-
 def test_check_soft_label_minimum(capsys):
     # the reference is derived, not copied: d/dp of −[y log p + (1 − y) log(1 − p)] vanishes at p = y
     y = nb02.SOFT_LABEL

@@ -89,7 +89,7 @@ def test_unpaired_domains_use_different_images_and_shuffle_independently():
     assert len(domains.a) + len(domains.b) == 40
     assert torch.equal(domains.b, -images[domains.b_labels])
     stream = iter(domains.batches(5, seed=0))
-    (a1, b1), (a2, b2) = next(stream), next(stream)
+    (a1, b1), (a2, _) = next(stream), next(stream)
     assert a1.shape == b1.shape == (5, 1, 28, 28) and not torch.equal(a1, a2)
 
 

@@ -188,7 +188,7 @@ def run(args) -> dict:
         fid_cells = [f"{r['fid']:.2f}", f"{r['fid'] / floor:.1f}"] if r["fid"] is not None else ["—", "—"]
         ref_rows.append([r["images"], f"{r['n']:,}", f"{r['entropy_ratio']:.3f}", *fid_cells])
     print(markdown_table(["images", "n", "entropy (÷ ln 10)", "FID", "FID ÷ floor"], ref_rows))
-    print(f"\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
+    print("\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
     print(f"Evaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
           f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
           f"FID ≤ {GOAL_FID_RATIO:g} × floor. Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "

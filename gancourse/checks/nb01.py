@@ -3,8 +3,6 @@
 The expected answers are worked out inside each check, never read from a stored copy of the solution:
 by matching the package's loss functions against binary cross-entropy, by classifying what the
 notebook's own runs did (the samples and counts it passes in), and by reading :mod:`gancourse.timeline`.
-``check_sees_real_data`` (which watches where a real batch goes in one :class:`~gancourse.training.GAN`
-step) is no longer an exercise of the notebook; it is kept for code that calls it.
 """
 
 from __future__ import annotations
@@ -16,61 +14,8 @@ import torch.nn.functional as F
 
 from gancourse import timeline
 from gancourse.checks import call, given, run_check
-from gancourse.config import seeded
 from gancourse.metrics import mode_coverage
 from gancourse.losses import discriminator_loss, generator_loss_nonsaturating
-from gancourse.models import MLPDiscriminator, MLPGenerator
-from gancourse.training import GAN
-
-NETWORKS = ("generator", "discriminator", "both", "neither")
-_SYNONYMS = {"g": "generator", "生成器": "generator", "d": "discriminator", "判别器": "discriminator",
-             "g and d": "both", "两者": "both", "都": "both", "none": "neither"}
-
-
-def _who_sees_real_data() -> str:
-    """Run one real training step and record which network is handed the real batch."""
-    with seeded(0):  # leaves the notebook's random state alone
-        generator, discriminator = MLPGenerator(2, 1, hidden=(8,)), MLPDiscriminator(1, hidden=(8,))
-    family = GAN(generator, discriminator)
-    real = torch.full((16, 1), 7.0)  # a Tanh generator cannot produce 7, so this batch is unmistakable
-    seen = set()
-
-    def watch(name):
-        def hook(_module, args):
-            if any(isinstance(a, torch.Tensor) and a.shape == real.shape and torch.equal(a, real) for a in args):
-                seen.add(name)
-        return hook
-
-    handles = [generator.register_forward_pre_hook(watch("generator")),
-               discriminator.register_forward_pre_hook(watch("discriminator"))]
-    try:
-        family.train_step(iter([real]))
-    finally:
-        for handle in handles:
-            handle.remove()
-    if len(seen) == 1:
-        return seen.pop()
-    return "both" if seen else "neither"
-
-
-def check_sees_real_data(answer) -> bool:
-    """Which network is ever given a real training sample? (the first edition's Exercise 1)"""
-
-    def test():
-        text = str(given(answer)).strip().lower().removeprefix("the ").strip()
-        choice = _SYNONYMS.get(text, text)
-        if choice not in NETWORKS:
-            return f"answer one of {', '.join(repr(n) for n in NETWORKS)}, not {answer!r}."
-        truth = _who_sees_real_data()
-        if choice == truth:
-            return None
-        if choice in ("generator", "both"):
-            return ("the generator never receives a real sample: its input is noise z, and everything it learns "
-                    "about the data arrives as the gradient of D's verdict on its fakes.")
-        return "someone has to look at the data, or nothing could ever be learned about it."
-
-    return run_check("who sees the real data?",
-                     "follow the arrows in Fig 1: where does the box 'real data x' point?", test)
 
 
 def _bce_target_matches(logits: torch.Tensor, target: float, loss: torch.Tensor) -> bool:

@@ -13,41 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.checks import call, given, run_check
+from gancourse.checks import given, run_check
 from gancourse.config import seeded
 
 # Width lists [input, hidden…, output] on which the parameter-count function is tested
-LAYER_STACKS = ([8, 256, 256, 784], [784, 256, 256, 1], [2, 1], [100, 128, 64, 32, 3])
-
-
-def _torch_count(widths) -> int:
-    # on the meta device: shapes only, so no random initial weights are drawn from the notebook's generator
-    stack = nn.Sequential(*(nn.Linear(a, b, device="meta") for a, b in zip(widths, widths[1:])))
-    return sum(p.numel() for p in stack.parameters())
-
-
-def check_linear_parameters(my_parameter_count) -> bool:
-    """Number of parameters of a stack of ``nn.Linear`` layers (with biases) given its widths."""
-
-    def test():
-        for widths in LAYER_STACKS:
-            got = call(my_parameter_count, list(widths))
-            expected = _torch_count(widths)
-            if got == expected:
-                continue
-            pairs = list(zip(widths, widths[1:]))
-            if got == sum(a * b for a, b in pairs):
-                return f"for widths {widths} you counted only the weights: every output unit also has a bias."
-            if got == sum(a * b + a for a, b in pairs):
-                return f"for widths {widths}: a layer has one bias per *output* unit, not per input."
-            return f"for widths {widths} you got {got:,}; PyTorch counts {expected:,}."
-        return None
-
-    return run_check("Parameters of a Linear stack",
-                     "nn.Linear(a, b) holds a weight matrix of shape (b, a) and a bias of length b.",
-                     test)
-
-
 # ---- Exercise 1: the lowest BCE against a soft label ------------------------------------------------------------
 SOFT_LABEL = 0.9  # the "real" label of one-sided label smoothing
 
