@@ -17,8 +17,9 @@ from torch import nn
 import torch.nn.functional as F
 
 from gancourse.models import MLPGenerator
+from gancourse.training.family import Family, make_optimizer, model_config
 
-__all__ = ["Autoencoder", "train_autoencoder"]
+__all__ = ["Autoencoder", "AutoencoderTraining"]
 
 
 class Autoencoder(nn.Module):
@@ -55,24 +56,26 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
-def train_autoencoder(model: Autoencoder, batches, steps: int, lr: float = 1e-3) -> list[float]:
-    """Minimise the mean squared reconstruction error with Adam for ``steps`` batches; returns the losses.
+class AutoencoderTraining(Family):
+    """The autoencoder as a model family for :class:`~gancourse.training.Trainer` (its bar, history and stops):
+    one step = one Adam step on the mean squared reconstruction error of a batch.  Batches may carry
+    labels; they are ignored (an autoencoder is unsupervised)."""
 
-    ``batches`` is an iterable of image tensors or of (images, labels) pairs (labels are ignored:
-    an autoencoder is unsupervised).
-    """
-    if steps < 0:
-        raise ValueError(f"steps must be non-negative, got {steps}")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    stream, losses = iter(batches), []
-    model.train()
-    for _ in range(steps):
-        batch = next(stream)
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        loss = F.mse_loss(model(x), x)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+    name = "autoencoder"
 
+    def __init__(self, model: Autoencoder, *, lr: float = 1e-3, seed: int = 0):
+        super().__init__(seed)
+        if not isinstance(model, Autoencoder):
+            raise TypeError(f"model must be a gancourse.autoencoder.Autoencoder, got {type(model).__name__}")
+        self.model, self.lr = model, lr
+        self.optimizer = make_optimizer("adam", model.parameters(), lr, (0.9, 0.999))  # Adam's usual betas
+        self.optimizers = {"autoencoder": self.optimizer}
+        self._params = list(model.parameters())
+
+    def train_step(self, batches) -> dict[str, torch.Tensor]:
+        x = self.prepare(next(batches))[0]
+        loss = F.mse_loss(self.model(x), x)
+        return {"loss": loss.detach(), "grad_norm": self.descend(self.optimizer, loss, self._params)}
+
+    def config(self) -> dict:
+        return {**super().config(), "lr": self.lr, "model": model_config(self.model)}

@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from gancourse.models import MLPGenerator
+from gancourse.training.family import Family, make_optimizer, model_config
 
-__all__ = ["VAE", "VAELoss", "train_vae"]
+__all__ = ["VAE", "VAELoss", "VAETraining"]
 
 
 class VAELoss(NamedTuple):
@@ -99,25 +100,30 @@ class VAE(nn.Module):
             self.train(was_training)
 
 
-def train_vae(model: VAE, batches, steps: int, lr: float = 1e-3, seed: int = 0) -> dict[str, list[float]]:
-    """Minimise the negative ELBO with Adam for ``steps`` batches; returns per-step ``loss``, ``reconstruction``
-    and ``kl``.  ``batches`` yields image tensors or (images, labels) pairs (labels are ignored).  The
-    reparameterisation noise comes from a private generator seeded with ``seed``: the global RNG is not used.
-    """
-    if steps < 0:
-        raise ValueError(f"steps must be non-negative, got {steps}")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    noise = torch.Generator().manual_seed(seed)
-    stream, history = iter(batches), {"loss": [], "reconstruction": [], "kl": []}
-    model.train()
-    for _ in range(steps):
-        batch = next(stream)
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        eps = torch.randn(len(x), model.latent_dim, generator=noise).to(x.device)
-        parts = model.loss(x, eps)
-        optimizer.zero_grad(set_to_none=True)
-        parts.total.backward()
-        optimizer.step()
-        for key, value in zip(("loss", "reconstruction", "kl"), parts):
-            history[key].append(value.item())
-    return history
+class VAETraining(Family):
+    """The VAE as a model family for :class:`~gancourse.training.Trainer` (its bar, history and stops): one
+    step = one Adam step on the negative ELBO of a batch, logged with its two parts.  The reparameterisation
+    noise ε comes from the family's own seeded stream, so the global RNG is left alone.  Labels in a batch are
+    ignored."""
+
+    name = "vae"
+
+    def __init__(self, model: VAE, *, lr: float = 1e-3, seed: int = 0):
+        super().__init__(seed)
+        if not isinstance(model, VAE):
+            raise TypeError(f"model must be a gancourse.vae.VAE, got {type(model).__name__}")
+        self.model, self.lr = model, lr
+        self.optimizer = make_optimizer("adam", model.parameters(), lr, (0.9, 0.999))  # Adam's usual betas
+        self.optimizers = {"vae": self.optimizer}
+        self._params = list(model.parameters())
+
+    def train_step(self, batches) -> dict[str, torch.Tensor]:
+        x = self.prepare(next(batches))[0]
+        parts = self.model.loss(x, self.noise(len(x), self.model.latent_dim))
+        grad_norm = self.descend(self.optimizer, parts.total, self._params)
+        return {"loss": parts.total.detach(), "reconstruction": parts.reconstruction.detach(),
+                "kl": parts.kl.detach(), "grad_norm": grad_norm}
+
+    def config(self) -> dict:
+        return {**super().config(), "lr": self.lr, "model": model_config(self.model)}
+

@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from gancourse import timeline
-from gancourse.autoencoder import Autoencoder, train_autoencoder
+from gancourse.autoencoder import Autoencoder, AutoencoderTraining
 from gancourse.checks import nb01
 from gancourse.models import DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gancourse.toy import sample_1d
-from gancourse.training import GANTrainer
+from gancourse.training import GANTrainer, Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_what_is_a_gan.ipynb"
@@ -139,15 +139,18 @@ def test_autoencoder_shapes_and_decoder_choice():
         ae.encode(torch.zeros(3, 784))
 
 
-def test_train_autoencoder_learns_and_accepts_labelled_batches():
+def test_autoencoder_training_learns_and_accepts_labelled_batches():
     torch.manual_seed(0)
     images = torch.rand(32, 1, 8, 8).round() * 2 - 1
     ae = Autoencoder((1, 8, 8), latent_dim=4, hidden=(32,))
-    losses = train_autoencoder(ae, iter([(images, torch.zeros(32))] * 300), 300, lr=3e-3)
+    trainer = Trainer(AutoencoderTraining(ae, lr=3e-3), device="cpu")
+    trainer.fit(iter([(images, torch.zeros(32))] * 300), 300, progress=False)
+    losses = [float(v) for v in trainer.history["loss"]]
     assert len(losses) == 300 and losses[-1] < 0.5 * losses[0]
-    assert len(train_autoencoder(ae, iter([images] * 2), 2)) == 2
-    with pytest.raises(ValueError, match="non-negative"):
-        train_autoencoder(ae, iter([]), -1)
+    trainer.fit(iter([images] * 2), 2, progress=False)  # unlabelled batches too
+    assert trainer.step == 302
+    with pytest.raises(TypeError, match="Autoencoder"):
+        AutoencoderTraining(torch.nn.Linear(2, 2))
 
 
 # ---- the training step shown in the notebook ----------------------------------------------------------

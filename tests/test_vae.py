@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from gancourse.models import DCGANGenerator
-from gancourse.vae import VAE, train_vae
+from gancourse.training import Trainer
+from gancourse.vae import VAE, VAETraining
 
 
 def test_shapes_and_decoder_choice():
@@ -48,10 +49,11 @@ def test_training_lowers_the_loss_and_leaves_the_global_rng_alone():
     images = torch.rand(32, 1, 8, 8).round() * 2 - 1
     vae = VAE((1, 8, 8), latent_dim=4, hidden=(32,), pixel_std=0.5)
     state = torch.get_rng_state()
-    history = train_vae(vae, iter([(images, torch.zeros(32))] * 300), 300, lr=3e-3, seed=1)
-    assert torch.equal(torch.get_rng_state(), state), "train_vae draws its noise from its own generator"
-    assert set(history) == {"loss", "reconstruction", "kl"} and len(history["loss"]) == 300
-    assert sum(history["loss"][-20:]) < 0.5 * sum(history["loss"][:20])
+    trainer = Trainer(VAETraining(vae, lr=3e-3, seed=1), device="cpu")
+    trainer.fit(iter([(images, torch.zeros(32))] * 300), 300, progress=False)
+    assert torch.equal(torch.get_rng_state(), state), "the VAE's noise comes from the family's own generator"
+    history = {key: [float(v) for v in trainer.history[key]] for key in ("loss", "reconstruction", "kl")}
+    assert len(history["loss"]) == 300 and sum(history["loss"][-20:]) < 0.5 * sum(history["loss"][:20])
     assert all(math.isfinite(v) for v in history["kl"]) and min(history["kl"]) >= 0
 
 
@@ -59,7 +61,9 @@ def test_training_is_reproducible_with_a_seed():
     def run():
         torch.manual_seed(2)
         vae = VAE((1, 8, 8), latent_dim=3, hidden=(16,))
-        return train_vae(vae, iter([torch.rand(8, 1, 8, 8)] * 5), 5, seed=3)["loss"]
+        trainer = Trainer(VAETraining(vae, seed=3), device="cpu")
+        trainer.fit(iter([torch.rand(8, 1, 8, 8)] * 5), 5, progress=False)
+        return [float(v) for v in trainer.history["loss"]]
 
     assert run() == run()
 
@@ -81,5 +85,5 @@ def test_bad_input_raises():
         vae.encode(torch.zeros(3, 784))
     with pytest.raises(ValueError, match="noise must have shape"):
         vae.loss(torch.zeros(3, 1, 28, 28), torch.zeros(3, 5))
-    with pytest.raises(ValueError, match="non-negative"):
-        train_vae(vae, iter([]), -1)
+    with pytest.raises(TypeError, match="VAE"):
+        VAETraining(torch.nn.Linear(2, 2))
