@@ -22,6 +22,26 @@ from gancourse.training.family import Family, make_optimizer, model_config
 __all__ = ["Autoencoder", "AutoencoderTraining"]
 
 
+def encoder_decoder_shapes(input_shape, latent_dim: int, hidden, decoder: nn.Module | None) -> tuple[tuple, nn.Module]:
+    """(input shape as a tuple, the decoder): a small MLP generator mirroring ``hidden`` unless one is given,
+    checked to make samples of the input's shape (shared by the autoencoder and the VAE)."""
+    shape = tuple([input_shape] if isinstance(input_shape, int) else input_shape)
+    if decoder is None:
+        decoder = MLPGenerator(latent_dim, shape, hidden=tuple(reversed(hidden)))
+    if tuple(decoder.output_shape) != shape:
+        raise ValueError(f"the decoder makes {tuple(decoder.output_shape)} samples but the inputs are {shape}")
+    return shape, decoder
+
+
+def mlp_encoder(input_shape: tuple, hidden, outputs: int) -> nn.Sequential:
+    """Flatten → (Linear → ReLU) per width in ``hidden`` → Linear to ``outputs`` numbers."""
+    layers, width = [nn.Flatten()], math.prod(input_shape)
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, outputs))
+
+
 class Autoencoder(nn.Module):
     """x → encoder (MLP, ReLU) → code of ``decoder.latent_dim`` numbers → ``decoder`` → x̂.
 
@@ -31,18 +51,9 @@ class Autoencoder(nn.Module):
 
     def __init__(self, input_shape, latent_dim: int = 8, hidden=(256,), decoder: nn.Module | None = None):
         super().__init__()
-        self.input_shape = tuple([input_shape] if isinstance(input_shape, int) else input_shape)
-        if decoder is None:
-            decoder = MLPGenerator(latent_dim, self.input_shape, hidden=tuple(reversed(hidden)))
-        if tuple(decoder.output_shape) != self.input_shape:
-            raise ValueError(f"the decoder makes {tuple(decoder.output_shape)} samples but the inputs are {self.input_shape}")
-        self.latent_dim = decoder.latent_dim
-        layers, width = [nn.Flatten()], math.prod(self.input_shape)
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        self.encoder = nn.Sequential(*layers, nn.Linear(width, self.latent_dim))
-        self.decoder = decoder
+        self.input_shape, self.decoder = encoder_decoder_shapes(input_shape, latent_dim, hidden, decoder)
+        self.latent_dim = self.decoder.latent_dim
+        self.encoder = mlp_encoder(self.input_shape, hidden, self.latent_dim)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.input_shape:
@@ -62,14 +73,16 @@ class AutoencoderTraining(Family):
     labels; they are ignored (an autoencoder is unsupervised)."""
 
     name = "autoencoder"
+    model_class = Autoencoder  # what ``model`` must be (VAETraining reuses this family with the VAE)
 
-    def __init__(self, model: Autoencoder, *, lr: float = 1e-3, seed: int = 0):
+    def __init__(self, model: nn.Module, *, lr: float = 1e-3, seed: int = 0):
         super().__init__(seed)
-        if not isinstance(model, Autoencoder):
-            raise TypeError(f"model must be a gancourse.autoencoder.Autoencoder, got {type(model).__name__}")
+        if not isinstance(model, self.model_class):
+            raise TypeError(f"model must be a {self.model_class.__module__}.{self.model_class.__name__}, "
+                            f"got {type(model).__name__}")
         self.model, self.lr = model, lr
         self.optimizer = make_optimizer("adam", model.parameters(), lr, (0.9, 0.999))  # Adam's usual betas
-        self.optimizers = {"autoencoder": self.optimizer}
+        self.optimizers = {self.name: self.optimizer}
         self._params = list(model.parameters())
 
     def train_step(self, batches) -> dict[str, torch.Tensor]:

@@ -15,14 +15,12 @@ A smaller ``pixel_std`` weights reconstruction more (sharper images, codes furth
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from gancourse.models import MLPGenerator
-from gancourse.training.family import Family, make_optimizer, model_config
+from gancourse.autoencoder import AutoencoderTraining, encoder_decoder_shapes, mlp_encoder
 
 __all__ = ["VAE", "VAELoss", "VAETraining"]
 
@@ -47,19 +45,10 @@ class VAE(nn.Module):
         super().__init__()
         if not pixel_std > 0:
             raise ValueError(f"pixel_std must be positive, got {pixel_std}")
-        self.input_shape = tuple([input_shape] if isinstance(input_shape, int) else input_shape)
-        if decoder is None:
-            decoder = MLPGenerator(latent_dim, self.input_shape, hidden=tuple(reversed(hidden)))
-        if tuple(decoder.output_shape) != self.input_shape:
-            raise ValueError(f"the decoder makes {tuple(decoder.output_shape)} samples but the inputs are {self.input_shape}")
-        self.latent_dim = decoder.latent_dim
+        self.input_shape, self.decoder = encoder_decoder_shapes(input_shape, latent_dim, hidden, decoder)
+        self.latent_dim = self.decoder.latent_dim
         self.pixel_std = float(pixel_std)
-        layers, width = [nn.Flatten()], math.prod(self.input_shape)
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        self.encoder = nn.Sequential(*layers, nn.Linear(width, 2 * self.latent_dim))  # μ and log σ²
-        self.decoder = decoder
+        self.encoder = mlp_encoder(self.input_shape, hidden, 2 * self.latent_dim)  # μ and log σ²
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(μ, log σ²) of q(z | x), each (N, latent_dim)."""
@@ -100,22 +89,14 @@ class VAE(nn.Module):
             self.train(was_training)
 
 
-class VAETraining(Family):
+class VAETraining(AutoencoderTraining):
     """The VAE as a model family for :class:`~gancourse.training.Trainer` (its bar, history and stops): one
     step = one Adam step on the negative ELBO of a batch, logged with its two parts.  The reparameterisation
     noise ε comes from the family's own seeded stream, so the global RNG is left alone.  Labels in a batch are
     ignored."""
 
     name = "vae"
-
-    def __init__(self, model: VAE, *, lr: float = 1e-3, seed: int = 0):
-        super().__init__(seed)
-        if not isinstance(model, VAE):
-            raise TypeError(f"model must be a gancourse.vae.VAE, got {type(model).__name__}")
-        self.model, self.lr = model, lr
-        self.optimizer = make_optimizer("adam", model.parameters(), lr, (0.9, 0.999))  # Adam's usual betas
-        self.optimizers = {"vae": self.optimizer}
-        self._params = list(model.parameters())
+    model_class = VAE
 
     def train_step(self, batches) -> dict[str, torch.Tensor]:
         x = self.prepare(next(batches))[0]
@@ -123,7 +104,3 @@ class VAETraining(Family):
         grad_norm = self.descend(self.optimizer, parts.total, self._params)
         return {"loss": parts.total.detach(), "reconstruction": parts.reconstruction.detach(),
                 "kl": parts.kl.detach(), "grad_norm": grad_norm}
-
-    def config(self) -> dict:
-        return {**super().config(), "lr": self.lr, "model": model_config(self.model)}
-

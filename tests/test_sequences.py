@@ -4,7 +4,6 @@ families, the scores, notebook 09's Gumbel-softmax check and its hand-written Se
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 
@@ -13,6 +12,7 @@ from gancourse.checks import nb09
 from gancourse.config import seeded
 from gancourse.data import Batches
 from gancourse.training.loop import Trainer
+from notebook_code import notebook_function
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_applications.ipynb"
 
@@ -100,12 +100,18 @@ def test_mle_learns_the_chain(oracle):
     assert abs(sharp["held_nll"] - expected) < 1e-6 and sharp["forward_kl"] > scores["forward_kl"] + 0.05
 
 
-def test_seqgan_rewards_and_step(oracle):
-    data = oracle.sample(256, seed=1)
+def _seqgan(rollouts):
+    """A small generator and the SeqGAN family around it (a fixed discriminator initialisation)."""
     g = _generator()
     with seeded(1):
         d = sequences.SequenceDiscriminator(vocab=5, width=8)
-    family = sequences.SeqGAN(g, d, rollouts=3, seed=0)
+    return g, sequences.SeqGAN(g, d, rollouts=rollouts, seed=0)
+
+
+def test_seqgan_rewards_and_step(oracle):
+    data = oracle.sample(256, seed=1)
+    g, family = _seqgan(rollouts=3)
+    d = family.discriminator
     fake = g.sample(6, torch.Generator().manual_seed(0))
     q = family.rewards(fake)
     assert q.shape == (6, 8) and (q > 0).all() and (q < 1).all()
@@ -136,20 +142,11 @@ def test_gumbel_gan_passes_a_gradient_through_one_hot_tokens(oracle):
 
 
 def test_notebook_seqgan_loss_is_the_package_loss():
-    if not NOTEBOOK.exists():
-        pytest.skip("notebook 09 is not built yet")
-    source = next((c.source for c in nbformat.read(NOTEBOOK, 4).cells if "def seqgan_generator_loss(" in c.source), None)
-    assert source is not None, "notebook 09 shows seqgan_generator_loss"
-    namespace = {"torch": torch}
-    exec(source, namespace)
-    g = _generator()
-    with seeded(1):
-        d = sequences.SequenceDiscriminator(vocab=5, width=8)
-    family = sequences.SeqGAN(g, d, rollouts=2, seed=0)
+    seqgan_generator_loss = notebook_function(NOTEBOOK, "seqgan_generator_loss", {"torch": torch})
+    g, family = _seqgan(rollouts=2)
     fake = g.sample(5, torch.Generator().manual_seed(0))
     q = family.rewards(fake)
-    assert namespace["seqgan_generator_loss"](g, fake, q).item() == pytest.approx(
-        family.policy_gradient_loss(fake, q).item(), rel=1e-6)
+    assert seqgan_generator_loss(g, fake, q).item() == pytest.approx(family.policy_gradient_loss(fake, q).item(), rel=1e-6)
 
 
 # ---- the exercise check ----------------------------------------------------------------------------------------
