@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -172,3 +174,24 @@ def show_now(fig) -> None:
         plt.close(fig)
     else:
         plt.show()
+
+
+# matplotlib's JavaScript animation loads its button icons (Font Awesome) from a CDN, so offline — and on the
+# course's book site, which loads nothing from other hosts — its buttons are blank.  Plain Unicode symbols drawn
+# by CSS stand in for the icons; the rest of matplotlib's HTML is unchanged.
+_ICON_CDN = re.compile(r'<link rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/font-awesome/[^"]*">')
+_ICON_SYMBOLS = {"minus": "−", "fast-backward": "⇤", "step-backward": "‹", "pause": "❚❚", "play": "▶",
+                 "step-forward": "›", "fast-forward": "⇥", "plus": "+"}
+_ICON_CSS = ("<style>.fa{font-style:normal;font-family:sans-serif}"
+             ".fa-flip-horizontal{display:inline-block;transform:scaleX(-1)}"
+             + "".join(f'.fa-{name}:before{{content:"{symbol}"}}' for name, symbol in _ICON_SYMBOLS.items())
+             + "</style>")
+
+
+def animation_html(movie, **to_jshtml_options) -> str:
+    """``movie.to_jshtml(...)`` with its buttons drawn without the Font Awesome download (works offline)."""
+    html, replaced = _ICON_CDN.subn(_ICON_CSS, movie.to_jshtml(**to_jshtml_options))
+    if replaced != 1:
+        raise RuntimeError("matplotlib's animation HTML changed: its Font Awesome link was not found once; "
+                           "update gancourse.viz.animation_html")
+    return html

@@ -1,12 +1,18 @@
 """Structure of every notebook (execution is done by nbval on FAST copies; see `make test`)."""
 
+import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from gancourse.course import colab_url
+from gancourse import course
+
+try:
+    import tomllib  # Python 3.11+
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (the test extra installs it there)
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -17,6 +23,18 @@ CITATION_KEY = re.compile(r"-?@([A-Za-z0-9_:-]+)")
 # The outline's figures and tables (seed 000) that each notebook must show
 OUTLINE = {"01": ([1, 2], [1, 2]), "02": ([3, 4], [3, 4]), "03": ([6], [6]), "04": ([5], [5]),
            "05": ([7], [7]), "07": ([8], [8]), "09": ([9, 10, 11, 12, 13], [9, 10, 11, 12, 13]), "10": ([], [14, 15])}
+
+
+# A Colab badge's target and the setup cell's install line, wherever they appear in a notebook
+COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"']+")
+INSTALL_LINE = re.compile(r'%pip install[^\n]*"gancourse @ git\+([^"@]+)@([^"]+)"')
+
+
+def repository_url() -> str:
+    """The repository's address as pyproject.toml states it: the one place it is written."""
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
+    assert "Repository" in urls, "pyproject.toml: [project.urls] needs Repository = \"https://github.com/OWNER/NAME\""
+    return urls["Repository"].rstrip("/")
 
 
 def bib_keys() -> set[str]:
@@ -53,17 +71,53 @@ def test_title_and_colab_badge(notebook):
     path, nb = notebook
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell: a '# Title' markdown cell"
-    url = colab_url(f"notebooks/{path.name}")
-    assert url in first.source, f"the Colab badge must link to {url}"
+    owner_name = repository_url().removeprefix("https://github.com/")
+    url = f"https://colab.research.google.com/github/{owner_name}/blob/{course.BRANCH}/notebooks/{path.name}"
+    assert url in first.source, f"{path.name}: the Colab badge must open this notebook from pyproject's Repository: {url}"
     assert "colab-badge.svg" in first.source
+    stray = {link for cell in nb.cells for link in COLAB_LINK.findall(cell.source)} - {url}
+    assert not stray, f"{path.name}: Colab links that are not this notebook in pyproject's Repository: {sorted(stray)}"
 
 
 def test_setup_cell_installs_only_when_missing(notebook):
-    _, nb = notebook
+    path, nb = notebook
     setup = next(c for c in nb.cells if c.cell_type == "code")
     src = setup.source
     assert "import gancourse" in src and "except ImportError" in src and "pip install" in src
     assert src.index("import gancourse") < src.index("except ImportError") < src.index("pip install")
+    installs = INSTALL_LINE.findall(src)
+    assert installs == [(repository_url(), course.BRANCH)], (
+        f"{path.name}: the setup cell must install \"gancourse @ git+{repository_url()}@{course.BRANCH}\" "
+        f"(pyproject's Repository), found {installs}")
+    elsewhere = [i for i, c in enumerate(nb.cells) if c is not setup and "git+https://" in c.source]
+    assert not elsewhere, f"{path.name}: only the setup cell installs the package; cells {elsewhere} do too"
+
+
+def test_course_module_reads_the_repository_from_pyproject():
+    # gancourse.course reads the installed metadata; stale metadata (pyproject edited, package not
+    # reinstalled) would give the notebook builder another address than the one the tests check
+    expected = f"https://colab.research.google.com/github/{repository_url().removeprefix('https://github.com/')}"
+    assert course.colab_url("notebooks/x.ipynb") == f"{expected}/blob/{course.BRANCH}/notebooks/x.ipynb", (
+        "the installed gancourse metadata disagrees with pyproject.toml: reinstall (`make lab` or `pip install -e .`)")
+    assert course.install_spec() == f"gancourse @ git+{repository_url()}@{course.BRANCH}"
+
+
+def test_every_project_url_lives_in_the_repository():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    others = {name: url for name, url in urls.items() if not url.startswith(repository_url())}
+    assert not others, f"pyproject [project.urls] that name another address than Repository: {others}"
+
+
+def test_readme_binder_badge_and_repository_links_use_pyproject():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    owner_name = repository_url().removeprefix("https://github.com/")
+    badge = f"(https://mybinder.org/v2/gh/{owner_name}/{course.BRANCH}?urlpath=lab)"
+    assert "[![Binder](https://mybinder.org/badge_logo.svg)]" + badge in readme, f"README: Binder badge linking {badge}"
+    # every repository address in the README, written plainly or URL-encoded (the nbgitpuller link)
+    named = set(re.findall(r"github\.com/([\w.-]+/[\w.-]+)", readme))
+    named |= {m.replace("%2F", "/") for m in re.findall(r"github\.com%2F([\w.-]+%2F[\w.-]+)", readme)}
+    named |= set(re.findall(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)", readme))
+    assert named == {owner_name}, f"README names repositories other than pyproject's {owner_name}: {sorted(named)}"
 
 
 def test_parameters_cell(notebook):
@@ -92,6 +146,77 @@ def test_slide_types_valid(notebook):
         slide = cell.metadata.get("slideshow", {}).get("slide_type", "")
         assert slide in SLIDE_TYPES, f"invalid slide_type {slide!r}"
     assert nb.cells[0].metadata.get("slideshow", {}).get("slide_type") == "slide"
+
+
+def _first_line(cell) -> str:
+    return cell.source.split("\n", 1)[0]
+
+
+def _slide_type(cell) -> str:
+    return cell.metadata.get("slideshow", {}).get("slide_type", "")
+
+
+def test_rise_notebook_metadata(notebook):
+    path, nb = notebook
+    assert nb.metadata.get("rise") == course.RISE, (
+        f"{path.name}: the notebook-level 'rise' metadata must be gancourse.course.RISE, got {nb.metadata.get('rise')}")
+
+
+def test_rise_settings_are_ones_jupyterlab_rise_reads():
+    jsonschema = pytest.importorskip("jsonschema")
+    from jupyter_core.paths import jupyter_path
+
+    schemas = [Path(folder) / "jupyterlab-rise" / "schemas" / "jupyterlab-rise" / "plugin.json"
+               for folder in jupyter_path("labextensions")]
+    schema = next((s for s in schemas if s.exists()), None)
+    if schema is None:
+        pytest.skip("jupyterlab-rise is not installed here (the notebooks extra has it): run `make lab`")
+    # the extension's settings schema forbids unknown keys (additionalProperties: false) and lists each value
+    jsonschema.validate(course.RISE, json.loads(schema.read_text(encoding="utf-8")))
+    assert course.RISE["scroll"] is True and course.RISE["autolaunch"] is False
+
+
+def test_slides_follow_the_notebook_structure(notebook):
+    """Set-up cells are skipped, '## ' sections are slides, '### ' steps sub-slides, speaker notes are notes."""
+    path, nb = notebook
+    problems = []
+
+    def problem(index, cell, text):
+        problems.append(f"{path.name} cell {index} ({_first_line(cell)[:60]!r}): {text}")
+
+    first_section = next((i for i, c in enumerate(nb.cells)
+                          if c.cell_type == "markdown" and c.source.startswith("## ")), len(nb.cells))
+    opening = range(1, first_section)
+    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    parameters = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    for name, index in (("setup", setup), ("parameters", parameters)):
+        if index not in opening:
+            problem(index, nb.cells[index], f"the {name} cell must come before the first '## ' section")
+    for index in opening:  # setup, parameters and imports: run, never shown as slides
+        if _slide_type(nb.cells[index]) != "skip":
+            problem(index, nb.cells[index], f"a set-up cell before the first section must be 'skip', "
+                                            f"not {_slide_type(nb.cells[index])!r}")
+    for index, cell in enumerate(nb.cells):
+        slide = _slide_type(cell)
+        if cell.cell_type == "markdown" and cell.source.startswith("## ") and slide != "slide":
+            problem(index, cell, f"a '## ' section heading starts a slide, not {slide!r}")
+        if cell.cell_type == "markdown" and cell.source.startswith("### ") and slide != "subslide":
+            problem(index, cell, f"a '### ' heading starts a sub-slide, not {slide!r}")
+        if cell.cell_type == "markdown" and cell.source.startswith("Speaker notes") and slide != "notes":
+            problem(index, cell, f"speaker notes must be 'notes' (shown only in the speaker view), not {slide!r}")
+        if slide == "notes" and cell.cell_type != "markdown":
+            problem(index, cell, "a code cell marked 'notes' would run unseen: only markdown can be notes")
+    assert not problems, "\n".join(problems)
+
+
+def test_slide_structure_check_names_the_notebook_and_cell():
+    # the structural test must fail, naming the cell, when a section heading is not a slide
+    path = NOTEBOOKS[0]
+    nb = nbformat.read(path, as_version=4)
+    section = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## "))
+    nb.cells[section].metadata["slideshow"] = {"slide_type": "fragment"}
+    with pytest.raises(AssertionError, match=rf"{path.name} cell {section} .*starts a slide, not 'fragment'"):
+        test_slides_follow_the_notebook_structure((path, nb))
 
 
 def test_citations_exist_in_bib(notebook):

@@ -102,3 +102,15 @@ def test_show_image_table_labels_rows_and_columns():
     with pytest.raises(ValueError, match="do not fill 2 rows × 2 columns"):
         viz.show_image_table(images, ["a", "b"], ["x", "y"])
     plt.close("all")
+
+
+def test_animation_html_loads_nothing_from_other_hosts():
+    from matplotlib import animation
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    image = ax.imshow(np.zeros((2, 2)))
+    movie = animation.FuncAnimation(fig, lambda i: (image,), frames=2)
+    html = viz.animation_html(movie, default_mode="loop")
+    plt.close(fig)
+    assert "https://" not in html and "http://" not in html
+    assert '.fa-play:before{content:"▶"}' in html and "fa-fast-forward" in html  # the buttons still have symbols

@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gancourse.course import INSTALL_SPEC, colab_url  # noqa: E402
+from gancourse.course import RISE, install_spec, colab_url  # noqa: E402
 
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
@@ -28,7 +28,7 @@ SETUP = f'''# Setup: install the course package only where it is missing (e.g. G
 try:
     import gancourse
 except ImportError:
-    %pip install --quiet "{INSTALL_SPEC}"
+    %pip install --quiet "{install_spec()}"
     import gancourse
 try:  # Colab renders ipywidgets only with its custom widget manager
     from google.colab import output
@@ -75,6 +75,7 @@ class Notebook:
         nb = new_notebook(cells=self.cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.metadata["language_info"] = {"name": "python"}
+        nb.metadata["rise"] = dict(RISE)  # the slideshow settings every course notebook carries
         nbformat.validate(nb)
         nbformat.write(nb, self.path)
         return self.path
