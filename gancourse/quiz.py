@@ -93,7 +93,8 @@ class RealOrFakeQuiz:
                    "better than random guessing" if s["accuracy"] > high else "worse than random guessing")
         return (f"{s['correct']} of {s['judged']} right ({100 * s['accuracy']:.0f} %) — {verdict} "
                 f"(a coin-flipper lands in {100 * low:.0f}–{100 * high:.0f} % 95 % of the time over {s['judged']} images). "
-                f"Fakes you called real: {100 * s['fakes_called_real']:.0f} %.")
+                + (f"Fakes you called real: {100 * s['fakes_called_real']:.0f} %." if not math.isnan(s["fakes_called_real"])
+                   else "No fake judged yet."))
 
     def widget(self, scale: int = 6):
         """The quiz as an ipywidgets box: the image, "real" / "fake" buttons, feedback and the running score."""

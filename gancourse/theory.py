@@ -433,9 +433,14 @@ def show_optimal_discriminator(gen_mean: float = 1.0, gen_std: float = 1.5) -> N
 
 
 def optimal_discriminator_widget():
-    """Sliders for p_g's mean and std driving :func:`show_optimal_discriminator` (ipywidgets 7.7 and 8.x)."""
-    from ipywidgets import FloatSlider, interactive
+    """Sliders for p_g's mean and std driving :func:`show_optimal_discriminator`; an ``ipywidgets.VBox``.
 
-    return interactive(show_optimal_discriminator,
-                       gen_mean=FloatSlider(value=1.0, min=-4.0, max=4.0, step=0.25, description="mean of p_g"),
-                       gen_std=FloatSlider(value=1.5, min=0.3, max=3.0, step=0.1, description="std of p_g"))
+    Built from sliders and ``interactive_output``, which draws the first picture as soon as the widget is
+    built in ipywidgets 7.7.1 (Colab) and 8.x alike; ``interactive`` would draw it on construction only
+    in 8.x, and in 7.7.1 not before the widget is displayed on its own.
+    """
+    from ipywidgets import FloatSlider, VBox, interactive_output
+
+    sliders = {"gen_mean": FloatSlider(value=1.0, min=-4.0, max=4.0, step=0.25, description="mean of p_g"),
+               "gen_std": FloatSlider(value=1.5, min=0.3, max=3.0, step=0.1, description="std of p_g")}
+    return VBox([*sliders.values(), interactive_output(show_optimal_discriminator, sliders)])

@@ -265,3 +265,11 @@ def test_chance_interval_and_png():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="one grey image"):
         quiz.png_bytes(torch.zeros(2, 1, 28, 28))
+
+
+def test_quiz_summary_before_any_fake_is_judged():
+    real, fake = torch.zeros(10, 1, 28, 28), torch.zeros(10, 1, 28, 28)
+    game = quiz.RealOrFakeQuiz(real, fake, rounds=10, seed=0)
+    assert game.is_real[0]  # seed 0 shows a real image first
+    game.answer(True)       # only a real image judged: no rate of fakes called real exists yet
+    assert game.summary().endswith("No fake judged yet.") and "nan" not in game.summary()
