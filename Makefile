@@ -16,7 +16,7 @@ NBTEST := build/nbtest
 export GANCOURSE_WEB ?= $(abspath .web)
 WEB_STAMP := $(GANCOURSE_WEB)/.stamp-$(shell cat web/package-lock.json | sha256sum | cut -c1-12)
 
-.PHONY: lab test unit notebooks env clean web slides book
+.PHONY: lab test unit notebooks pretrained zh env clean web slides book
 
 env: $(STAMP)
 
@@ -69,6 +69,17 @@ unit: $(STAMP)
 # Execute every notebook with its default parameters and store the outputs in place.
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(NB)
+
+# The pre-trained checkpoints that PRETRAINED = True loads (gancourse/weights): notebooks 05–07 run with their
+# default parameters (≈ 25 min on 2 CPU cores) and write what they train; their stored outputs are not touched.
+pretrained: $(STAMP)
+	GANCOURSE_WRITE_PRETRAINED=1 $(BIN)/python tools/run_notebooks.py --out build/pretrained-runs 05 06 07
+
+# The Chinese edition: the catalogs (notebooks/zh/*.po) follow the English notebooks, then notebooks/zh/*.ipynb are
+# regenerated from both; a cell whose English changed must be re-translated first (tools/translate.py check).
+zh: $(STAMP)
+	$(BIN)/python tools/translate.py update
+	$(BIN)/python tools/translate.py build
 
 clean:
 	rm -rf build .pytest_cache

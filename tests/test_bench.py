@@ -159,3 +159,15 @@ def test_table_and_spread_helpers():
     table = markdown_table(["a", "b"], [["x", 1], ["yy", 22]])
     assert table.splitlines()[0] == "| a  |  b |" and len(table.splitlines()) == 4
     assert mean_spread([1, 3]) == pytest.approx((2.0, 2 ** 0.5)) and mean_spread([5]) == (5.0, 0.0)
+
+
+def test_mnist_lr_d_flag_gives_d_its_own_learning_rate():
+    from types import SimpleNamespace
+
+    from gancourse.bench.mnist import build_trainer
+
+    args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, lr_d=8e-4, ema_decay=0.99, r1_weight=0.0, r1_every=4)
+    family = build_trainer("dcgan", args, seed=0, device=torch.device("cpu")).family
+    assert (family.lr_g, family.lr_d) == (2e-4, 8e-4)
+    same = build_trainer("dcgan", SimpleNamespace(**{**vars(args), "lr_d": None}), 0, torch.device("cpu")).family
+    assert same.lr_d == 2e-4

@@ -245,3 +245,14 @@ def test_every_chinese_translation_of_a_bold_term_is_in_the_glossary(path):
                                   for bold, item in bold_term_translations(path)
                                   for term in missing_terms(item, terms)))
     assert not problems, "\n".join(problems) + f"\n→ {HOW_TO_ADD}"
+
+
+def test_readme_shows_the_glossary_as_it_is_in_the_csv():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_site", ROOT / "tools" / "site.py")
+    site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert site.readme_with_glossary(readme) == readme, \
+        "README.md's glossary table differs from assets/glossary.csv: run `python tools/site.py readme`"

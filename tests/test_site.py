@@ -136,6 +136,16 @@ def test_book_chapter_renders_its_math_figures_and_citations(server):
     assert report["outside"] == [], f"the page asked other hosts for {report['outside']}"
     page = (BUILD / "book" / "03_minimax_loss.html").read_text(encoding="utf-8")
     assert "Goodfellow" in page and "[@" not in page  # citations became links to the references page
+    assert 'href="zh/03_minimax_loss.html' in page  # the language switch: its Chinese twin
+
+
+def test_chinese_chapter_renders_and_links_its_english_twin(server):
+    report = open_in_browser(f"{server}/book/zh/03_minimax_loss.html", "book-zh-03.png", "--math")
+    assert report["h1"] and re.search("[\u4e00-\u9fff]", report["h1"][0]), report  # a Chinese title
+    assert report["math"] >= 10 and report["math_errors"] == 0 and not report["images_failed"], report
+    assert report["outside"] == [], f"the page asked other hosts for {report['outside']}"
+    page = (BUILD / "book" / "zh" / "03_minimax_loss.html").read_text(encoding="utf-8")
+    assert 'href="../03_minimax_loss.html' in page  # the language switch: its English twin
 
 
 def test_slide_deck_renders_with_math(server):

@@ -60,7 +60,8 @@ class Notebook:
     def title(self, english: str, chinese: str, objectives: list[str], runtime: str, position: str):
         url = colab_url(f"notebooks/{self.path.name}")
         bullets = "\n".join(f"- {o}" for o in objectives)
-        self.md(f"# {english} · {chinese}\n\n{BADGE.format(url=url)}\n\n"
+        twin = f" · [中文版 (Chinese edition)](zh/{self.path.name})"  # the Chinese edition (tools/translate.py)
+        self.md(f"# {english} · {chinese}\n\n{BADGE.format(url=url)}{twin}\n\n"
                 f"**Where this sits in the lecture:** {position}\n\n"
                 f"**Learning objectives**\n\n{bullets}\n\n**Estimated run time:** {runtime}", slide="slide")
 

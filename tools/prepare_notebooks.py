@@ -8,9 +8,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import nbformat
 import papermill as pm
 
 ROOT = Path(__file__).resolve().parent.parent
+CHINESE_EXECUTED = "02"  # the Chinese notebook executed in `make test` (a short one)
+
+
+def parameters_cell(path: Path) -> str:
+    """The source of the notebook's cell tagged `parameters` (empty if it has none)."""
+    cells = nbformat.read(path, as_version=4).cells
+    return next((c.source for c in cells if "parameters" in c.metadata.get("tags", [])), "")
 
 
 def main(out_dir: str) -> None:
@@ -19,10 +27,20 @@ def main(out_dir: str) -> None:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         sys.exit("no notebooks/NN_*.ipynb found")
-    for nb in notebooks:
-        pm.execute_notebook(str(nb), str(out / nb.name), parameters={"FAST": True}, prepare_only=True,
+    # One Chinese notebook runs too (they all hold the same code as the English ones; tests/test_translations.py
+    # checks that): it shows the generated notebooks execute from their own folder.
+    chinese = sorted((ROOT / "notebooks" / "zh").glob(f"{CHINESE_EXECUTED}_*.ipynb"))
+    runs = [(nb, out / nb.relative_to(ROOT / "notebooks"), {"FAST": True}) for nb in notebooks + chinese]
+    # Notebooks with a PRETRAINED parameter run a second time loading the shipped checkpoints: this fails when a
+    # checkpoint no longer fits the notebook's model or settings (tests/test_pretrained.py checks the files).
+    pretrained = [nb for nb in notebooks if "PRETRAINED = " in parameters_cell(nb)]
+    runs += [(nb, out / "pretrained" / nb.name, {"FAST": True, "PRETRAINED": True}) for nb in pretrained]
+    for nb, target, parameters in runs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pm.execute_notebook(str(nb), str(target), parameters=parameters, prepare_only=True,
                             log_output=False, progress_bar=False)
-    print(f"prepared {len(notebooks)} notebook(s) with FAST=True in {out}")
+    print(f"prepared {len(notebooks)} notebooks, {len(chinese)} Chinese and {len(pretrained)} with PRETRAINED=True "
+          f"(all FAST) in {out}")
 
 
 if __name__ == "__main__":

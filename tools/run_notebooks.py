@@ -2,6 +2,7 @@
 
     python tools/run_notebooks.py            # every notebooks/NN_*.ipynb
     python tools/run_notebooks.py 03 04      # only these numbers
+    python tools/run_notebooks.py --out build/runs 05   # executed copies in build/runs; the notebooks stay as they are
 
 After execution the notebook is cleaned for diffs: no widget state, no papermill timing metadata,
 execution counts renumbered.  Widget outputs cannot be shown without their state: a progress bar's is
@@ -56,20 +57,34 @@ def clean(path: Path) -> int:
     return path.stat().st_size
 
 
-def main(selected: list[str]) -> None:
+def main(selected: list[str], out: Path | None = None) -> None:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if selected:
+        unknown = sorted(set(selected) - {nb.name[:2] for nb in notebooks})
+        if unknown:
+            sys.exit(f"no notebook numbered {', '.join(unknown)} (they are {', '.join(nb.name[:2] for nb in notebooks)})")
         notebooks = [nb for nb in notebooks if nb.name[:2] in selected]
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "agg")
     for nb in notebooks:
         start = time.perf_counter()
+        target = out / nb.name if out else nb
         # A default run takes ≤ 10 min in all, so a cell silent for 15 min has hung (seen once under heavy load):
         # fail with papermill's timeout error instead of waiting forever.
-        pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
+        pm.execute_notebook(str(nb), str(target), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
                             execution_timeout=CELL_TIMEOUT)
-        size = clean(nb)
+        size = clean(target)
         print(f"{nb.name}: {time.perf_counter() - start:.1f} s, {size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    arguments = sys.argv[1:]
+    out_dir = None
+    if "--out" in arguments:
+        at = arguments.index("--out")
+        if at + 1 >= len(arguments):
+            sys.exit("--out needs a folder")
+        out_dir = Path(arguments.pop(at + 1))
+        arguments.pop(at)
+    main(arguments, out_dir)

@@ -2,6 +2,7 @@
 
     python tools/site.py slides build/slides        # one offline reveal.js deck per notebook, plus lib/
     python tools/site.py book build/book build/slides   # the book (Sphinx + MyST-NB), with the decks in slides/
+    python tools/site.py readme                      # README.md's glossary table regenerated from assets/glossary.csv
 
 Neither loads anything from another host: reveal.js, require.js, jQuery and MathJax come from the npm registry
 (web/package.json, installed by `make web` into the folder $GANCOURSE_WEB names) and are copied beside the pages.
@@ -10,7 +11,6 @@ Widgets cannot run on a static page; each has a static figure beside it in the n
 
 from __future__ import annotations
 
-import copy
 import csv
 import os
 import re
@@ -134,40 +134,76 @@ def build_slides(out: Path) -> list[Path]:
 
 
 # ---- book --------------------------------------------------------------------------------------------------------
-def glossary_page(csv_path: Path, notebooks: list[Path]) -> str:
+def glossary_table(csv_path: Path, notebooks: list[Path], link) -> list[str]:
+    """The glossary as markdown table lines; ``link(notebook_file_name)`` is where a notebook number points."""
     pages = {path.name[:2]: path.name for path in notebooks}
     with csv_path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    lines = ["# Glossary · 术语表", "",
-             "The course's Chinese and English terms, in the order the notebooks introduce them. The same table is "
-             "`assets/glossary.csv` in the repository.", "",
-             "| 中文 | English | notebook |", "|---|---|---|"]
+    lines = ["| 中文 | English | notebook |", "|---|---|---|"]
     for row in rows:
         if row["notebook"] not in pages:
             raise ValueError(f"glossary term {row['en']!r} names notebook {row['notebook']!r}, which does not exist")
-        lines.append(f"| {row['zh']} | {row['en']} | [{row['notebook']}]({pages[row['notebook']]}) |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {row['zh']} | {row['en']} | [{row['notebook']}]({link(pages[row['notebook']])}) |")
+    return lines
 
 
-def chapter_table(notebooks: list[Path], slides_prefix: str) -> str:
-    """The landing page's list of chapters: title, slides and a Colab badge (a local copy of the image)."""
+def glossary_page(csv_path: Path, notebooks: list[Path]) -> str:
+    lines = ["# Glossary · 术语表", "",
+             "The course's Chinese and English terms, in the order the notebooks introduce them. The same table is "
+             "`assets/glossary.csv` in the repository.", ""]
+    return "\n".join(lines + glossary_table(csv_path, notebooks, lambda name: name)) + "\n"
+
+
+README_GLOSSARY = re.compile(r"(<!-- glossary:start -->\n)(?:.*?\n)?(<!-- glossary:end -->)", re.S)
+
+
+def readme_with_glossary(readme: str) -> str:
+    """The README with its glossary block (between the glossary:start/end comments) regenerated from the CSV."""
+    if not README_GLOSSARY.search(readme):
+        raise ValueError("README.md has no <!-- glossary:start --> … <!-- glossary:end --> block")
+    table = "\n".join(glossary_table(ROOT / "assets" / "glossary.csv", course_notebooks(),
+                                     lambda name: f"notebooks/{name}"))
+    return README_GLOSSARY.sub(lambda m: m.group(1) + "\n" + table + "\n\n" + m.group(2), readme)
+
+
+def chapter_table(notebooks: list[Path], slides_prefix: str | None, headers: tuple[str, ...], badge: str) -> str:
+    """The landing page's list of chapters: title, slides (if any) and a Colab badge (a local copy of the image)."""
     sys.path.insert(0, str(ROOT))
     from gancourse.course import colab_url
 
-    rows = ["| | chapter | slides | run it |", "|---|---|---|---|"]
+    rows = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for path in notebooks:
         title = title_of(nbformat.read(path, as_version=4))
-        rows.append(f"| {path.name[:2]} | [{title}]({path.name}) | "
-                    f'<a href="{slides_prefix}{path.stem}.slides.html">slides</a> | '
-                    f"[![Open In Colab](colab-badge.svg)]({colab_url('notebooks/' + path.name)}) |")
+        slides = f' <a href="{slides_prefix}{path.stem}.slides.html">slides</a> |' if slides_prefix else ""
+        repository_path = path.relative_to(ROOT).as_posix()
+        rows.append(f"| {path.name[:2]} | [{title}]({path.name}) |{slides} "
+                    f"[![Open In Colab]({badge})]({colab_url(repository_path)}) |")
     return "\n".join(rows)
 
 
+def web_notebook(path: Path, badge: str):
+    """A notebook as a page: citations become sphinxcontrib-bibtex roles (linked to the references page) and the
+    Colab badge image is the site's own copy."""
+    notebook = static_copy(path)
+    rewrite_markdown(notebook, lambda text: CITATION.sub(
+        lambda m: "{cite:p}`" + ",".join(k.strip().lstrip("@") for k in m.group(1).split(";")) + "`",
+        text.replace(COLAB_BADGE, badge)))
+    return notebook
+
+
+def fill(page: Path, chapters: str, toctree: list[Path]) -> None:
+    text = page.read_text(encoding="utf-8")
+    text = text.replace("<!-- chapters -->", chapters).replace("<!-- toctree -->", "\n".join(p.name for p in toctree))
+    page.write_text(text, encoding="utf-8")
+
+
 def stage_book(stage: Path) -> None:
-    """Sphinx's source folder: the book's own pages, the notebooks rewritten for the web, MathJax 3, the .bib."""
+    """Sphinx's source folder: the book's own pages, the English notebooks and (in zh/) the Chinese ones rewritten
+    for the web, MathJax 3, the .bib."""
     if stage.exists():
         shutil.rmtree(stage)
-    shutil.copytree(BOOK_SOURCE, stage, ignore=shutil.ignore_patterns("slides_template.html.j2", "__pycache__"))
+    shutil.copytree(BOOK_SOURCE, stage, ignore=shutil.ignore_patterns("slides_template.html.j2", "zh_index.md",
+                                                                      "__pycache__"))
     shutil.copy2(ROOT / "references.bib", stage / "references.bib")
     mathjax = web_modules() / "mathjax" / "es5"
     (stage / "_static" / "mathjax" / "output" / "chtml" / "fonts").mkdir(parents=True, exist_ok=True)
@@ -176,17 +212,24 @@ def stage_book(stage: Path) -> None:
                     stage / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2")
     notebooks = course_notebooks()
     for path in notebooks:
-        notebook = static_copy(path)
-        # Citations become sphinxcontrib-bibtex roles, linked to the references page.
-        rewrite_markdown(notebook, lambda text: CITATION.sub(
-            lambda m: "{cite:p}`" + ",".join(k.strip().lstrip("@") for k in m.group(1).split(";")) + "`",
-            text.replace(COLAB_BADGE, "colab-badge.svg")))
-        nbformat.write(notebook, stage / path.name)
-    index = (stage / "index.md").read_text(encoding="utf-8")
-    index = index.replace("<!-- chapters -->", chapter_table(notebooks, "slides/"))
-    index = index.replace("<!-- toctree -->", "\n".join(p.name for p in notebooks))
-    (stage / "index.md").write_text(index, encoding="utf-8")
+        nbformat.write(web_notebook(path, "colab-badge.svg"), stage / path.name)
+    fill(stage / "index.md", chapter_table(notebooks, "slides/", ("", "chapter", "slides", "run it"), "colab-badge.svg"),
+         notebooks)
     (stage / "glossary.md").write_text(glossary_page(ROOT / "assets" / "glossary.csv", notebooks), encoding="utf-8")
+    # The Chinese edition (tools/translate.py makes notebooks/zh/): its own landing page and chapters in zh/.
+    chinese = [ROOT / "notebooks" / "zh" / p.name for p in notebooks if (ROOT / "notebooks" / "zh" / p.name).is_file()]
+    if chinese:
+        (stage / "zh").mkdir()
+        for path in chinese:
+            nbformat.write(web_notebook(path, "../colab-badge.svg"), stage / "zh" / path.name)
+        shutil.copy2(BOOK_SOURCE / "zh_index.md", stage / "zh" / "index.md")
+        fill(stage / "zh" / "index.md", chapter_table(chinese, None, ("", "章节", "运行"), "../colab-badge.svg"), chinese)
+    index = (stage / "index.md").read_text(encoding="utf-8")
+    if chinese:
+        index = index.replace("<!-- zh -->", "zh/index")
+    else:  # no Chinese notebooks generated (yet): no link to them
+        index = "\n".join(line for line in index.splitlines() if "zh/index" not in line and "<!-- zh -->" not in line)
+    (stage / "index.md").write_text(index, encoding="utf-8")
 
 
 def build_book(out: Path, slides: Path) -> Path:
@@ -202,19 +245,24 @@ def build_book(out: Path, slides: Path) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    usage = "usage: site.py slides OUT | site.py book OUT SLIDES"
-    if not argv or argv[0] not in ("slides", "book") or len(argv) != {"slides": 2, "book": 3}[argv[0]]:
+    usage = "usage: site.py slides OUT | site.py book OUT SLIDES | site.py readme"
+    arity = {"slides": 2, "book": 3, "readme": 1}
+    if not argv or argv[0] not in arity or len(argv) != arity[argv[0]]:
         sys.exit(usage)
     start = time.perf_counter()
-    if argv[0] == "slides":
+    if argv[0] == "readme":
+        readme = ROOT / "README.md"
+        readme.write_text(readme_with_glossary(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        print("README.md: glossary table regenerated")
+    elif argv[0] == "slides":
         decks = build_slides(Path(argv[1]))
         print(f"{len(decks)} slide decks in {argv[1]} ({time.perf_counter() - start:.1f} s)")
     else:
         slides = Path(argv[2])
         if not any(slides.glob("*.slides.html")):
             sys.exit(f"no slide decks in {slides}: build them first (`make slides`)")
-        index = build_book(Path(argv[1]), slides)
-        print(f"book built: {index} ({time.perf_counter() - start:.1f} s)")
+        build_book(Path(argv[1]), slides)
+        print(f"book built in {argv[1]} ({time.perf_counter() - start:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrain
         d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
     r1 = getattr(args, "r1_weight", 0.0)
     regulariser = {"r1_weight": r1, "r1_every": args.r1_every} if r1 else {}
-    return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=args.lr, ema_decay=args.ema_decay, device=device, seed=seed,
+    lr_d = getattr(args, "lr_d", None) or args.lr
+    return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=lr_d, ema_decay=args.ema_decay, device=device, seed=seed,
                       **regulariser)
 
 
@@ -169,6 +170,7 @@ def run(args) -> dict:
     print(f"\n### mnist — trained for {args.minutes:g} min of wall time each on {len(kept):,} images "
           f"({data.split} split, {100 * HOLDOUT:.0f} % held out), batch {args.batch_size}, "
           f"{f'R1 γ = {args.r1_weight:g} every {args.r1_every} steps, ' if args.r1_weight else ''}"
+          f"Adam {args.lr:g}{f' (G), {args.lr_d:g} (D)' if args.lr_d else ''}, "
           f"samples from {'a weight average of G, β = ' + format(args.ema_decay, 'g') if args.ema_decay else 'G'}\n")
     print(markdown_table(
         ["model", "seed", "steps", "epochs", "classes", "entropy (÷ ln 10)", "confidence", "asked digit drawn",
@@ -201,7 +203,7 @@ def run(args) -> dict:
             "real_class_coverage": {"entropy": real_cov.entropy, "confidence": real_cov.confidence,
                                     "histogram": real_cov.histogram.tolist()},
             "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
-                         "batch_size": args.batch_size, "lr": args.lr, "ema_decay": args.ema_decay, "samples": args.samples,
+                         "batch_size": args.batch_size, "lr": args.lr, "lr_d": args.lr_d or args.lr, "ema_decay": args.ema_decay, "samples": args.samples,
                          "r1_weight": args.r1_weight, "r1_every": args.r1_every},
             "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
             "runs": runs, "load_average_end": machine_info(device)["load_average"]}
@@ -218,6 +220,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lr", type=float, default=8e-4,
                         help="Adam learning rate of G and D, β = (0.5, 0.999) (default 8e-4, 4× the DCGAN paper's 2e-4: "
                              "faster in a 5-minute budget, see README)")
+    parser.add_argument("--lr-d", type=float, default=None,
+                        help="D's own Adam learning rate (a two-time-scale update, TTUR); default: --lr")
     parser.add_argument("--ema-decay", type=float, default=0.99,
                         help="β of the generator's weight average that draws the samples (0 = G itself; default 0.99)")
     parser.add_argument("--r1-weight", type=float, default=0.0,
