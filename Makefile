@@ -33,7 +33,8 @@ $(STAMP):
 
 web: $(WEB_STAMP)
 
-$(WEB_STAMP): web/package.json web/package-lock.json
+# Like the environment's stamp, keyed on the lock's hash, not on file dates (a fresh clone makes every file new).
+$(WEB_STAMP):
 	mkdir -p $(GANCOURSE_WEB) && cp web/package.json web/package-lock.json $(GANCOURSE_WEB)/
 	npm ci --prefix $(GANCOURSE_WEB) --no-audit --no-fund --loglevel=error
 	@rm -f $(GANCOURSE_WEB)/.stamp-* && touch $@
