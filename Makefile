@@ -72,7 +72,7 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(NB)
 
 # The pre-trained checkpoints that PRETRAINED = True loads (gancourse/weights): notebooks 05–07 run with their
-# default parameters (≈ 25 min on 2 CPU cores) and write what they train; their stored outputs are not touched.
+# default parameters (≈ 30 min on 2 CPU cores) and write what they train; their stored outputs are not touched.
 pretrained: $(STAMP)
 	GANCOURSE_WRITE_PRETRAINED=1 $(BIN)/python tools/run_notebooks.py --out build/pretrained-runs 05 06 07
 
