@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from gancourse.checkpoints import load_checkpoint, save_checkpoint
+from gancourse.checkpoints import atomic_write, load_checkpoint, save_checkpoint
 
 FOLDER = Path(__file__).resolve().parent / "weights"
 MANIFEST = FOLDER / "manifest.json"
@@ -105,17 +104,11 @@ def write(trainer, name: str) -> Path:
     entries[name] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size, "steps": trainer.step,
                      "seconds": round(trainer.elapsed, 1), "torch": torch.__version__.split("+")[0],
                      "written": time.strftime("%Y-%m-%d")}
-    _write_json(dict(sorted(entries.items())), MANIFEST)
+    with atomic_write(MANIFEST, "w") as f:
+        json.dump(dict(sorted(entries.items())), f, indent=1)
+        f.write("\n")
     print(f"{name}: written to the package's pre-trained checkpoints ({path.stat().st_size / 1e6:.1f} MB)")
     return path
-
-
-def _write_json(data: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def course_network_classes() -> dict[str, type]:
@@ -137,20 +130,18 @@ def networks(name: str) -> dict[str, nn.Module]:
     the run kept one).  Raises when a class or a weight no longer fits."""
     state = load_state(name)
     classes = course_network_classes()
-    built = {}
-    for role in ("generator", "discriminator"):
-        config = dict(state["config"][role])
-        cls = classes.get(config.pop("class"))
-        if cls is None:
-            raise PretrainedError(f"{name}: the {role}'s class {state['config'][role]['class']!r} no longer exists")
-        built[role] = cls(**config)
-    prefixes = {role: f"{role}." for role in built}
+    roles = {"generator": "generator", "discriminator": "discriminator"}  # role → its configuration's key
     if any(k.startswith("generator_ema.") for k in state["modules"]):
-        built["generator_ema"] = type(built["generator"])(**{k: v for k, v in state["config"]["generator"].items()
-                                                            if k != "class"})
-        prefixes["generator_ema"] = "generator_ema."
-    for role, module in built.items():
-        weights = {k[len(prefixes[role]):]: v for k, v in state["modules"].items() if k.startswith(prefixes[role])}
-        module.load_state_dict(weights, strict=True)
-        module.eval()
+        roles["generator_ema"] = "generator"  # the weight average: a second G
+    built = {}
+    for role, config_key in roles.items():
+        config = dict(state["config"][config_key])
+        class_name = config.pop("class")
+        if class_name not in classes:
+            raise PretrainedError(f"{name}: the {config_key}'s class {class_name!r} no longer exists")
+        module = classes[class_name](**config)
+        prefix = f"{role}."
+        module.load_state_dict({k[len(prefix):]: v for k, v in state["modules"].items() if k.startswith(prefix)},
+                               strict=True)
+        built[role] = module.eval()
     return built

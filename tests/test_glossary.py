@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from repo_tools import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "assets" / "glossary.csv"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -248,11 +250,7 @@ def test_every_chinese_translation_of_a_bold_term_is_in_the_glossary(path):
 
 
 def test_readme_shows_the_glossary_as_it_is_in_the_csv():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("course_site", ROOT / "tools" / "site.py")
-    site = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(site)
+    site = load_tool("site")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert site.readme_with_glossary(readme) == readme, \
         "README.md's glossary table differs from assets/glossary.csv: run `python tools/site.py readme`"

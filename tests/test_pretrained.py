@@ -109,6 +109,7 @@ class _Code:
 
 def test_a_checkpoint_with_pickled_code_is_refused_even_with_the_right_sha256(weights_folder):
     path = save_checkpoint({"format": "anything", "payload": _Code()}, weights_folder / "evil.pt")
-    pretrained._write_json({"evil": {"file": path.name, "sha256": pretrained.sha256(path)}}, weights_folder / "manifest.json")
+    manifest = {"evil": {"file": path.name, "sha256": pretrained.sha256(path)}}
+    (weights_folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(pickle.UnpicklingError):
         pretrained.load_state("evil")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from repo_tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -67,10 +68,7 @@ def browser_prerequisites():
 
 @pytest.fixture(scope="module")
 def site_tool():
-    spec = importlib.util.spec_from_file_location("course_site", ROOT / "tools" / "site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("site")
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,14 @@
 """The repository's notebook tools: cleaning executed notebooks for diffs."""
 
-import importlib.util
-from pathlib import Path
-
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from repo_tools import load_tool
+
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def _load_run_notebooks():
-    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "tools" / "run_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("run_notebooks")
 
 
 def test_clean_drops_progress_bars_and_widget_state(tmp_path):

@@ -3,19 +3,14 @@ catalog (notebooks/zh/NN_name.po), and each generated notebooks/zh/NN_name.ipynb
 builds — the same code cells and outputs, every markdown cell translated. A change to an English cell makes the
 first test fail and name the cell until its translation is revised."""
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("course_translate", ROOT / "tools" / "translate.py")
-translate = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = translate  # its dataclass looks its module up there
-_spec.loader.exec_module(translate)
+from repo_tools import load_tool
+
+translate = load_tool("translate")
 ENGLISH = translate.english_notebooks()
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 CITATION = re.compile(r"\[@[^\]]+\]")

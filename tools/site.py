@@ -23,9 +23,11 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: the course package beside it
+from gancourse.course import colab_url  # noqa: E402
+
 BOOK_SOURCE = ROOT / "book"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CITATION = re.compile(r"\[(@[\w-]+(?:;\s*@[\w-]+)*)\]")  # [@key] or [@key1; @key2] (the notebooks' citations)
 
 
@@ -51,17 +53,13 @@ def title_of(notebook) -> str:
 
 
 def static_copy(path: Path):
-    """The notebook without widget views (they need a live kernel) and without the setup cell's install code."""
+    """The notebook with its setup cell hidden (the install lines mean nothing on a page). Stored notebooks hold
+    no widget state or views (tools/run_notebooks.py strips them; tests/test_notebooks.py checks): each widget's
+    static figure and its one-line note stand in for it."""
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.outputs:
-            output.get("data", {}).pop(WIDGET_VIEW, None)
-        cell.outputs = [o for o in cell.outputs if o.output_type not in ("display_data", "execute_result") or o.data]
-        if cell.source.startswith("# Setup:"):
-            cell.metadata.setdefault("tags", []).append("remove-cell")  # the install lines mean nothing on a page
+        if cell.cell_type == "code" and cell.source.startswith("# Setup:"):
+            cell.metadata.setdefault("tags", []).append("remove-cell")
     return notebook
 
 
@@ -166,14 +164,11 @@ def readme_with_glossary(readme: str) -> str:
     return README_GLOSSARY.sub(lambda m: m.group(1) + "\n" + table + "\n\n" + m.group(2), readme)
 
 
-def chapter_table(notebooks: list[Path], slides_prefix: str | None, headers: tuple[str, ...], badge: str) -> str:
-    """The landing page's list of chapters: title, slides (if any) and a Colab badge (a local copy of the image)."""
-    sys.path.insert(0, str(ROOT))
-    from gancourse.course import colab_url
-
+def chapter_table(chapters: dict[Path, str], slides_prefix: str | None, headers: tuple[str, ...], badge: str) -> str:
+    """The landing page's list of chapters ({notebook: title}): title, slides (if any) and a Colab badge (a local
+    copy of the image)."""
     rows = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for path in notebooks:
-        title = title_of(nbformat.read(path, as_version=4))
+    for path, title in chapters.items():
         slides = f' <a href="{slides_prefix}{path.stem}.slides.html">slides</a> |' if slides_prefix else ""
         repository_path = path.relative_to(ROOT).as_posix()
         rows.append(f"| {path.name[:2]} | [{title}]({path.name}) |{slides} "
@@ -191,7 +186,17 @@ def web_notebook(path: Path, badge: str):
     return notebook
 
 
-def fill(page: Path, chapters: str, toctree: list[Path]) -> None:
+def stage_notebooks(notebooks: list[Path], folder: Path, badge: str) -> dict[Path, str]:
+    """Write each notebook as a page into ``folder``; returns {notebook: title} (each notebook is read once)."""
+    titles = {}
+    for path in notebooks:
+        notebook = web_notebook(path, badge)
+        nbformat.write(notebook, folder / path.name)
+        titles[path] = title_of(notebook)
+    return titles
+
+
+def fill(page: Path, chapters: str, toctree: dict[Path, str]) -> None:
     text = page.read_text(encoding="utf-8")
     text = text.replace("<!-- chapters -->", chapters).replace("<!-- toctree -->", "\n".join(p.name for p in toctree))
     page.write_text(text, encoding="utf-8")
@@ -211,19 +216,17 @@ def stage_book(stage: Path) -> None:
     shutil.copytree(mathjax / "output" / "chtml" / "fonts" / "woff-v2",
                     stage / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2")
     notebooks = course_notebooks()
-    for path in notebooks:
-        nbformat.write(web_notebook(path, "colab-badge.svg"), stage / path.name)
-    fill(stage / "index.md", chapter_table(notebooks, "slides/", ("", "chapter", "slides", "run it"), "colab-badge.svg"),
-         notebooks)
+    english = stage_notebooks(notebooks, stage, "colab-badge.svg")
+    fill(stage / "index.md", chapter_table(english, "slides/", ("", "chapter", "slides", "run it"), "colab-badge.svg"),
+         english)
     (stage / "glossary.md").write_text(glossary_page(ROOT / "assets" / "glossary.csv", notebooks), encoding="utf-8")
     # The Chinese edition (tools/translate.py makes notebooks/zh/): its own landing page and chapters in zh/.
     chinese = [ROOT / "notebooks" / "zh" / p.name for p in notebooks if (ROOT / "notebooks" / "zh" / p.name).is_file()]
     if chinese:
         (stage / "zh").mkdir()
-        for path in chinese:
-            nbformat.write(web_notebook(path, "../colab-badge.svg"), stage / "zh" / path.name)
+        titles = stage_notebooks(chinese, stage / "zh", "../colab-badge.svg")
         shutil.copy2(BOOK_SOURCE / "zh_index.md", stage / "zh" / "index.md")
-        fill(stage / "zh" / "index.md", chapter_table(chinese, None, ("", "章节", "运行"), "../colab-badge.svg"), chinese)
+        fill(stage / "zh" / "index.md", chapter_table(titles, None, ("", "章节", "运行"), "../colab-badge.svg"), titles)
     index = (stage / "index.md").read_text(encoding="utf-8")
     if chinese:
         index = index.replace("<!-- zh -->", "zh/index")

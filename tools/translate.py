@@ -62,6 +62,10 @@ def load_catalog(notebook: Path) -> polib.POFile:
     return catalog
 
 
+def entries_by_id(catalog: polib.POFile) -> dict[str, polib.POEntry]:
+    return {entry.msgctxt: entry for entry in catalog}
+
+
 def save_catalog(catalog: polib.POFile, notebook: Path) -> None:
     ZH.mkdir(parents=True, exist_ok=True)
     catalog.save(str(catalog_path(notebook)))
@@ -72,7 +76,7 @@ def update(notebook_path: Path) -> dict:
     """Make the catalog follow the notebook; returns counts of new, changed (now fuzzy) and dropped entries."""
     notebook = nbformat.read(notebook_path, as_version=4)
     catalog = load_catalog(notebook_path)
-    by_id = {entry.msgctxt: entry for entry in catalog}
+    by_id = entries_by_id(catalog)
     counts = {"new": 0, "changed": 0, "dropped": 0}
     entries = []
     for cell in markdown_cells(notebook):
@@ -106,62 +110,63 @@ class Problem:
         return f"{self.notebook} cell {self.cell_id} ({self.english_start!r}): {self.what}"
 
 
+def stale(entry: polib.POEntry | None, cell) -> str | None:
+    """Why ``cell`` has no current, reviewed translation in ``entry`` (None: it has one)."""
+    if entry is None:
+        return "not in the catalog (a new cell): run `python tools/translate.py update`, then translate it"
+    if entry.msgid != cell.source:
+        return "the English changed since the catalog was updated: run `python tools/translate.py update`"
+    if not entry.msgstr.strip():
+        return "not translated yet"
+    if "fuzzy" in entry.flags:
+        return "the English changed since it was translated (fuzzy): revise the translation, remove the flag"
+    return None
+
+
 def problems(notebook_path: Path) -> list[Problem]:
     """Every markdown cell without a current, reviewed translation, and a generated notebook out of date."""
-    notebook = nbformat.read(notebook_path, as_version=4)
     path = catalog_path(notebook_path)
     if not path.is_file():
         return [Problem(notebook_path.name, "-", f"no catalog {path.relative_to(ROOT)}: run "
                         "`python tools/translate.py update`", "")]
-    by_id = {entry.msgctxt: entry for entry in polib.pofile(str(path), wrapwidth=0)}
+    notebook, by_id = nbformat.read(notebook_path, as_version=4), entries_by_id(load_catalog(notebook_path))
     found = []
     for cell in markdown_cells(notebook):
-        entry = by_id.get(cell.id)
-        start = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-        if entry is None:
-            what = "not in the catalog (a new cell): run `python tools/translate.py update`, then translate it"
-        elif entry.msgid != cell.source:
-            what = "the English changed since the catalog was updated: run `python tools/translate.py update`"
-        elif not entry.msgstr.strip():
-            what = "not translated yet"
-        elif "fuzzy" in entry.flags:
-            what = "the English changed since it was translated (fuzzy): revise the translation, remove the flag"
-        else:
-            continue
-        found.append(Problem(notebook_path.name, cell.id, what, start))
+        what = stale(by_id.get(cell.id), cell)
+        if what:
+            start = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+            found.append(Problem(notebook_path.name, cell.id, what, start))
     if not found:
         generated = ZH / notebook_path.name
-        if not generated.is_file() or nbformat.read(generated, as_version=4) != chinese_notebook(notebook_path):
+        if not generated.is_file() or nbformat.read(generated, as_version=4) != chinese_notebook(
+                notebook, by_id, notebook_path.name):
             found.append(Problem(notebook_path.name, "-", f"{generated.relative_to(ROOT)} is not up to date: run "
                                  "`python tools/translate.py build`", ""))
     return found
 
 
 # ---- build ---------------------------------------------------------------------------------------------------------
-def chinese_notebook(notebook_path: Path):
-    """The Chinese notebook: the English one with each markdown cell's translation; code and outputs the same."""
-    notebook = nbformat.read(notebook_path, as_version=4)
-    by_id = {entry.msgctxt: entry for entry in polib.pofile(str(catalog_path(notebook_path)), wrapwidth=0)}
+def chinese_notebook(notebook, by_id: dict[str, polib.POEntry], name: str):
+    """The Chinese notebook: the English ``notebook`` (file ``name``) with each markdown cell's translation from
+    its catalog entries ``by_id``; code and outputs the same."""
     chinese = copy.deepcopy(notebook)
     for cell in markdown_cells(chinese):
         entry = by_id.get(cell.id)
-        if entry is None or entry.msgid != cell.source or not entry.msgstr.strip() or "fuzzy" in entry.flags:
-            raise ValueError(f"{notebook_path.name} cell {cell.id} has no current translation: "
+        if stale(entry, cell):
+            raise ValueError(f"{name} cell {cell.id} has no current translation: "
                              "run `python tools/translate.py check` to see every such cell")
         cell.source = entry.msgstr
     first = chinese.cells[0]
-    english_path = f"notebooks/{notebook_path.name}"
-    first.source = first.source.replace(f"{REPOSITORY_NOTEBOOKS}{notebook_path.name}",
-                                        f"{REPOSITORY_NOTEBOOKS}zh/{notebook_path.name}")
-    if f"../{notebook_path.name}" not in first.source:
-        raise ValueError(f"{notebook_path.name}: the Chinese title cell must link its English twin "
-                         f"(../{notebook_path.name}, i.e. {english_path})")
+    first.source = first.source.replace(f"{REPOSITORY_NOTEBOOKS}{name}", f"{REPOSITORY_NOTEBOOKS}zh/{name}")
+    if f"../{name}" not in first.source:
+        raise ValueError(f"{name}: the Chinese title cell must link its English twin (../{name}, i.e. notebooks/{name})")
     return chinese
 
 
 def build(notebook_path: Path) -> Path:
     target = ZH / notebook_path.name
-    nbformat.write(chinese_notebook(notebook_path), target)
+    notebook = nbformat.read(notebook_path, as_version=4)
+    nbformat.write(chinese_notebook(notebook, entries_by_id(load_catalog(notebook_path)), notebook_path.name), target)
     return target
 
 
@@ -186,7 +191,7 @@ def export(notebook_path: Path, folder: Path) -> int:
 def import_translations(notebook_path: Path, folder: Path) -> int:
     """Read <id>.zh.md files into the catalog (the translation is then current: the fuzzy flag goes)."""
     catalog = load_catalog(notebook_path)
-    by_id = {entry.msgctxt: entry for entry in catalog}
+    by_id = entries_by_id(catalog)
     count = 0
     for path in sorted(folder.glob("*.zh.md")):
         cell_id = path.name[: -len(".zh.md")]
