@@ -230,6 +230,16 @@ def test_q_head_can_learn_with_the_generator_leaving_d_body_to_the_real_vs_fake_
         InfoGAN(DCGANGenerator(7, width=8), _TwoHeads(), categories=4, continuous=1, q_trains_body=False)
 
 
+@pytest.mark.parametrize("option, named", [({"r1_weight": 1.0}, "r1_weight"), ({"label_smoothing": 0.9}, "label_smoothing"),
+                                           ({"objective": "wgan"}, "objective 'wgan'")])
+def test_infogan_refuses_gan_options_its_own_steps_would_ignore(option, named):
+    """InfoGAN replaces GAN's D step: R1, label smoothing, clipping and the gradient penalty would silently vanish."""
+    discriminator = InfoGANDiscriminator(10, 2, width=8)
+    with pytest.raises(ValueError, match=f"do not apply {named}"):
+        InfoGAN(DCGANGenerator(20, width=8), discriminator, categories=10, continuous=2, **option)
+    InfoGAN(DCGANGenerator(20, width=8), discriminator, categories=10, continuous=2, objective="hinge")  # applies
+
+
 class _TwoHeads(nn.Module):
     def __init__(self):
         super().__init__()

@@ -99,9 +99,15 @@ class InfoGAN(GAN):
         super().__init__(generator, discriminator, **options)
         if self.num_classes:
             raise ValueError("InfoGAN learns its own codes: use an unconditional generator (num_classes=None)")
-        if self.feature_matching or self.historical_weight or self.instance_noise:
-            raise ValueError("feature_matching, historical_weight and instance_noise are GAN options that InfoGAN's "
-                             "own steps do not apply: use GAN for them")
+        ignored = [name for name, used in (("feature_matching", self.feature_matching),
+                                           ("historical_weight", self.historical_weight),
+                                           ("instance_noise", self.instance_noise), ("r1_weight", self.r1_weight),
+                                           ("label_smoothing", self.label_smoothing),
+                                           (f"objective {self.objective.name!r} (its critic needs clipping or a "
+                                            "gradient penalty)", self.objective.lipschitz)) if used]
+        if ignored:
+            raise ValueError(f"InfoGAN's own steps do not apply {', '.join(ignored)}: leave them out, or use GAN "
+                             "for them")
         if categories < 2 or continuous < 0 or info_weight <= 0 or continuous_weight < 0:
             raise ValueError(f"need categories ≥ 2, continuous ≥ 0, info_weight > 0 and continuous_weight ≥ 0, "
                              f"got {categories}, {continuous}, {info_weight}, {continuous_weight}")
