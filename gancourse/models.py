@@ -8,6 +8,7 @@ one-hot label is concatenated to ``z`` in the generator and to the input of the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -18,13 +19,25 @@ import torch.nn.functional as F
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "MLPMinibatchDiscriminator", "MinibatchDiscrimination", "EnergyDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-    "dcgan_init_", "count_parameters", "minibatch_stddev", "MinibatchStdDev", "from_config",
+    "dcgan_init_", "count_parameters", "eval_mode", "minibatch_stddev", "MinibatchStdDev", "from_config",
 ]
 
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """Run a block with ``model`` in eval mode (BatchNorm's running statistics, no dropout), then give it back
+    the mode it had: a helper that uses someone's network must not leave it switched."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def dcgan_init_(model: nn.Module) -> nn.Module:

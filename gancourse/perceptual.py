@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.models import eval_mode
+
 __all__ = ["ClassifierPerceptual", "LPIPSUnavailable", "lpips_status", "load_lpips", "perceptual_metric", "diversity"]
 
 #: files torchvision stores for the backbones ``lpips.LPIPS(net=…)`` loads (it downloads them if absent)
@@ -46,7 +48,7 @@ class ClassifierPerceptual(nn.Module):
         super().__init__()
         if not hasattr(classifier, "body") or len(classifier.body) <= max(self.TAPS):
             raise ValueError("ClassifierPerceptual needs a gancourse.classifier.MNISTClassifier (with .body)")
-        self.classifier = classifier.eval()
+        self.classifier = classifier  # used in eval mode, and left in the mode the caller gave it
 
     @torch.no_grad()
     def layers(self, images: torch.Tensor) -> list[torch.Tensor]:
@@ -54,11 +56,12 @@ class ClassifierPerceptual(nn.Module):
         if images.ndim != 4:
             raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
         out, x = [], images
-        for index, layer in enumerate(self.classifier.body):
-            x = layer(x)
-            if index in self.TAPS:
-                feature = x if x.ndim == 4 else x[:, :, None, None]
-                out.append(_unit_normalise(feature.clone()))  # clone: the next in-place ReLU must not change it
+        with eval_mode(self.classifier):
+            for index, layer in enumerate(self.classifier.body):
+                x = layer(x)
+                if index in self.TAPS:
+                    feature = x if x.ndim == 4 else x[:, :, None, None]
+                    out.append(_unit_normalise(feature.clone()))  # clone: the next in-place ReLU must not change it
         return out
 
     @staticmethod

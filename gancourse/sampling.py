@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.models import eval_mode
 from gancourse.training import Trainer
 
 
@@ -11,13 +12,8 @@ from gancourse.training import Trainer
 def discriminator_scores(trainer: Trainer, x: torch.Tensor, batch_size: int) -> torch.Tensor:
     """D's logits for ``x``, in eval mode and in batches of the training batch size (minibatch std sees
     batches like the ones it was trained on)."""
-    d = trainer.discriminator
-    was_training = d.training
-    d.eval()
-    try:
+    with eval_mode(trainer.discriminator) as d:
         return torch.cat([d(x[i:i + batch_size].to(trainer.device)).cpu() for i in range(0, len(x), batch_size)])
-    finally:
-        d.train(was_training)
 
 
 @torch.no_grad()

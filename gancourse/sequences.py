@@ -26,7 +26,7 @@ from torch import nn
 
 from gancourse import losses
 from gancourse.config import seeded
-from gancourse.models import RecordsConfig
+from gancourse.models import RecordsConfig, eval_mode
 from gancourse.training.family import Family, frozen, make_optimizer, model_config
 
 __all__ = ["MarkovOracle", "SequenceGenerator", "SequenceDiscriminator", "SequenceMLE", "SeqGAN",
@@ -293,16 +293,13 @@ class SeqGAN(_AdversarialSequences):
     def rewards(self, sequences: torch.Tensor) -> torch.Tensor:
         """Q(Y_{1:t−1}, y_t) for t = 1 … length, shape (N, length): mean D(real) probability of the roll-outs."""
         n, length = sequences.shape
-        d = self.discriminator
-        was_training = d.training
-        d.eval()
         q = torch.empty(n, length, device=sequences.device)
         # every prefix length t = 1 … length−1, `rollouts` times each, completed in one batched pass
         kept = torch.arange(1, length, device=sequences.device).repeat_interleave(self.rollouts * n)
         completed = self.generator.complete(sequences.repeat((length - 1) * self.rollouts, 1), kept, self.rng)
-        q[:, :-1] = torch.sigmoid(d(completed)).view(length - 1, self.rollouts, n).mean(1).T
-        q[:, -1] = torch.sigmoid(d(sequences))
-        d.train(was_training)
+        with eval_mode(self.discriminator) as d:
+            q[:, :-1] = torch.sigmoid(d(completed)).view(length - 1, self.rollouts, n).mean(1).T
+            q[:, -1] = torch.sigmoid(d(sequences))
         return q
 
     def policy_gradient_loss(self, sequences: torch.Tensor, rewards: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from gancourse.autoencoder import AutoencoderTraining, encoder_decoder_shapes, mlp_encoder
+from gancourse.models import eval_mode
 
 __all__ = ["VAE", "VAELoss", "VAETraining"]
 
@@ -81,12 +82,8 @@ class VAE(nn.Module):
         """Decode ``n`` codes z ~ N(0, I) (a seeded private generator when ``seed`` is given)."""
         device = next(self.parameters()).device
         gen = None if seed is None else torch.Generator().manual_seed(seed)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return self.decode(torch.randn(n, self.latent_dim, generator=gen).to(device))
-        finally:
-            self.train(was_training)
 
 
 class VAETraining(AutoencoderTraining):

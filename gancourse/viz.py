@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
+from gancourse.models import eval_mode
+
 
 def _axes(ax, figsize=(5, 5)):
     if ax is None:
@@ -120,11 +122,8 @@ def plot_samples_2d(real: torch.Tensor, fake: torch.Tensor, ax=None, modes: torc
         xx, yy = np.meshgrid(axis, axis)
         grid = torch.tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32)
         device = next(discriminator.parameters()).device
-        was_training = discriminator.training
-        discriminator.eval()
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(discriminator):
             prob = torch.sigmoid(discriminator(grid.to(device))).cpu().numpy().reshape(xx.shape)
-        discriminator.train(was_training)
         mesh = ax.pcolormesh(xx, yy, prob, cmap="RdBu", vmin=0, vmax=1, shading="auto", alpha=0.6)
         plt.colorbar(mesh, ax=ax, fraction=0.046, label=verdict_label)
     ax.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.4, label="real")

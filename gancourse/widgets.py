@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from gancourse.diagrams import flow_diagram
+from gancourse.models import eval_mode
 from gancourse.viz import show_image_table, show_images, show_now
 
 __all__ = [
@@ -61,13 +62,9 @@ def generate(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
 
     The generator's train/eval mode is restored afterwards, so exploring never disturbs training.
     """
-    was_training = generator.training
     device = next(generator.parameters()).device
-    generator.eval()
-    try:
+    with eval_mode(generator):
         images = generator(z.to(device)).cpu()
-    finally:
-        generator.train(was_training)
     if images.ndim != 4:
         raise ValueError(f"the explorer shows images: expected G's output (N, C, H, W), got {tuple(images.shape)}")
     return images
@@ -170,15 +167,12 @@ def layer_summary(model: nn.Module, example: torch.Tensor) -> list[dict]:
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(model):
             model(example)
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     return records
 
 

@@ -152,3 +152,15 @@ def test_dcgan_64x64_for_faces_has_the_papers_layout_and_trains(channels):
     assert trainer.step == 2 and trainer.sample(3).shape == (3, channels, 64, 64)
     with pytest.raises(ValueError, match="image_size in \\(28, 32, 64\\)"):
         models.DCGANGenerator(image_size=48)
+
+
+def test_eval_mode_restores_the_mode_even_after_an_error():
+    d = models.DCGANDiscriminator(width=8)
+    with models.eval_mode(d) as same:
+        assert same is d and not any(m.training for m in d.modules())
+    assert all(m.training for m in d.modules())
+    d.eval()
+    with pytest.raises(RuntimeError, match="inside"), models.eval_mode(d):
+        d.train()  # the block may switch it; the mode on entry comes back
+        raise RuntimeError("inside")
+    assert not any(m.training for m in d.modules())

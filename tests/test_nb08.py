@@ -149,6 +149,15 @@ def test_classifier_perceptual_distance_properties(classifier):
         metric(a, b[:3])
 
 
+def test_classifier_perceptual_reads_in_eval_mode_and_leaves_the_callers_mode(classifier):
+    with seeded(0):
+        training = MNISTClassifier().train()  # same weights as the fixture's, but in train mode (dropout on)
+    metric = perceptual.ClassifierPerceptual(training)
+    a, b = torch.rand(2, 4, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    assert torch.equal(metric(a, b), perceptual.ClassifierPerceptual(classifier)(a, b))  # eval-mode features
+    assert training.training and all(m.training for m in training.modules())  # the caller's mode is untouched
+
+
 def test_diversity_flags_collapse(classifier):
     metric = perceptual.ClassifierPerceptual(classifier)
     gen = torch.Generator().manual_seed(1)

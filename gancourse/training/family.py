@@ -16,7 +16,9 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from gancourse.models import eval_mode
 from gancourse.training.tensor_ops import total_norm
+
 
 def make_optimizer(name: str, params, lr: float, betas: tuple[float, float] | None) -> torch.optim.Optimizer:
     """``adam`` (multi-tensor kernels, bit-identical to the per-parameter loop that notebook 04 writes),
@@ -120,24 +122,15 @@ class Family(nn.Module):
     @torch.no_grad()
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """:attr:`sampler` applied to ``z`` (and ``labels``) in eval mode; BatchNorm uses running statistics."""
-        generator = self.sampler
-        was_training = generator.training
-        generator.eval()
-        try:
+        with eval_mode(self.sampler) as generator:
             return generator(z) if labels is None else generator(z, labels)
-        finally:
-            generator.train(was_training)
 
     @torch.no_grad()
     def apply_in_eval_mode(self, network: nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """``network(inputs)`` on the CPU, in eval mode and in batches (e.g. translating a held-out set); the
         network's training mode is restored afterwards."""
-        was_training = network.training
-        network.eval()
-        try:
+        with eval_mode(network):
             outputs = [network(inputs[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(inputs), batch_size)]
-        finally:
-            network.train(was_training)
         return torch.cat(outputs).contiguous()
 
 
