@@ -151,6 +151,15 @@ def test_an_objective_with_another_generator_loss():
     assert len(calls) == 3 and trainer.family.objective.name == "mine" and trainer.objective.outputs_probabilities
 
 
+def test_each_player_can_have_its_own_optimizer():
+    g, d = _toy_pair()
+    family = GAN(g, d, optimizer=("sgd", "adam"), lr_g=0.1, lr_d=1e-3, betas=(0.5, 0.9))
+    assert isinstance(family.g_opt, torch.optim.SGD) and family.g_opt.defaults["lr"] == 0.1
+    assert isinstance(family.d_opt, torch.optim.Adam) and family.d_opt.defaults["betas"] == (0.5, 0.9)
+    assert family.config()["optimizer"] == ("sgd", "adam")
+    assert GAN(g, d).config()["optimizer"] == "adam"  # one name stays one name (saved configurations unchanged)
+
+
 def test_arguments_that_do_not_apply_are_errors_that_say_what_applies():
     g, d = _toy_pair()
     cases = [({"objective": "relativistic"}, "Unknown objective"), ({"critic_steps": 0}, "critic_steps"),
@@ -158,7 +167,9 @@ def test_arguments_that_do_not_apply_are_errors_that_say_what_applies():
              ({"gp_weight": 5.0}, "gp_weight applies to the gradient penalty"),
              ({"objective": "hinge", "clip_value": 0.1}, "clip_value applies to weight clipping"),
              ({"optimizer": "rmsprop", "betas": (0.5, 0.9)}, "betas apply to the Adam"),
-             ({"optimizer": "lbfgs"}, "optimizer must be"), ({"r1_every": 2}, "r1_every applies only"),
+             ({"optimizer": "lbfgs"}, "optimizer must be"), ({"optimizer": ("sgd", "adam", "adam")}, "pair of names"),
+             ({"optimizer": ("sgd", "rmsprop"), "betas": (0.5, 0.9)}, "betas apply to the Adam"),
+             ({"r1_every": 2}, "r1_every applies only"),
              ({"snapshot_count": 9}, "snapshot_count applies only"), ({"ema_decay": 1.0}, "ema_decay")]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -481,6 +492,10 @@ def test_infogan_trains_on_the_same_loop_and_its_codes_become_readable(tmp_path)
     assert early > 1.0 and late < 0.5 * early  # ln 4 = 1.39 for unreadable codes
     means = torch.stack([family.sample(500, category=torch.full((500,), c), seed=c).mean(0) for c in range(4)])
     assert torch.cdist(means, means).topk(2, dim=1, largest=False).values[:, 1].min() > 0.1  # categories differ
+    asked = torch.arange(400) % 4
+    read, continuous = family.read_codes(family.sample(400, category=asked, seed=5), batch_size=64)
+    assert read.shape == (400,) and continuous.shape == (400, 1) and family.discriminator.training
+    assert (read == asked).float().mean() > 0.9  # Q reads back the category each sample was drawn with
     assert [s for s, _ in history.snapshots] == [0, 100, 200, 300, 400]
     trainer.save(tmp_path / "info.pt")
     assert load_checkpoint(tmp_path / "info.pt")["config"]["categories"] == 4

@@ -64,13 +64,24 @@ class HistoricalAverage(nn.Module):
 
 
 
+def _optimizer_pair(optimizer, betas) -> tuple[str, str]:
+    """(generator's, discriminator's) optimizer name from one name or a pair; betas need an Adam among them."""
+    names = (optimizer, optimizer) if isinstance(optimizer, str) else tuple(optimizer) if isinstance(optimizer, (tuple, list)) else ()
+    if len(names) != 2 or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"optimizer must be a name or a (generator, discriminator) pair of names, got {optimizer!r}")
+    if betas is not None and not any(name.startswith("adam") for name in names):
+        raise ValueError(f"betas apply to the Adam optimizers only, not {optimizer!r}")
+    return names
+
+
 class GAN(Family):
     """k discriminator (critic) steps, then one generator step.
 
     objective: a name from :data:`~gancourse.training.objectives.OBJECTIVES` or an :class:`Objective`.
     clip_value (WGAN, default 0.01) and gp_weight (WGAN-GP, default 10) apply only to their objective;
     label_smoothing only to the BCE objectives; betas only to Adam.  An argument that does not apply
-    is an error, never silently ignored.
+    is an error, never silently ignored.  ``optimizer`` names both players' optimizer, or gives a
+    (generator, discriminator) pair such as ``("sgd", "adam")``; betas then go to the Adam one(s).
 
     Improved-GAN tricks (:cite:`salimans2016improved`): ``feature_matching=True`` replaces G's loss by
     :func:`feature_matching_loss` on ``discriminator.features`` (the course MLP discriminators have it);
@@ -83,7 +94,7 @@ class GAN(Family):
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, objective: str | Objective = "gan",
                  lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] | None = None,
-                 optimizer: str = "adam", critic_steps: int = 1, clip_value: float | None = None,
+                 optimizer: str | tuple[str, str] = "adam", critic_steps: int = 1, clip_value: float | None = None,
                  gp_weight: float | None = None, r1_weight: float = 0.0, r1_every: int = 1,
                  label_smoothing: float = 0.0, feature_matching: bool = False, historical_weight: float = 0.0,
                  instance_noise: float = 0.0, instance_noise_steps: int | None = None, seed: int = 0):
@@ -99,9 +110,11 @@ class GAN(Family):
         self.clip_value = 0.01 if clip_value is None else clip_value
         self.gp_weight = 10.0 if gp_weight is None else gp_weight
         self.r1_weight, self.r1_every, self.label_smoothing = r1_weight, r1_every, label_smoothing
-        self.lr_g, self.lr_d, self.betas, self.optimizer_name = lr_g, lr_d, betas, optimizer
-        self.g_opt = make_optimizer(optimizer, generator.parameters(), lr_g, betas)
-        self.d_opt = make_optimizer(optimizer, discriminator.parameters(), lr_d, betas)
+        g_name, d_name = self.optimizer_names = _optimizer_pair(optimizer, betas)
+        self.lr_g, self.lr_d, self.betas = lr_g, lr_d, betas
+        self.optimizer_name = optimizer if isinstance(optimizer, str) else self.optimizer_names  # as the config records it
+        self.g_opt = make_optimizer(g_name, generator.parameters(), lr_g, betas if g_name.startswith("adam") else None)
+        self.d_opt = make_optimizer(d_name, discriminator.parameters(), lr_d, betas if d_name.startswith("adam") else None)
         self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
         self._discriminator_params = list(discriminator.parameters())  # frozen at every generator step
         self._generator_params = list(generator.parameters())

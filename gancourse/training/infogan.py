@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.models import RecordsConfig, dcgan_init_
+from gancourse.models import RecordsConfig, dcgan_init_, eval_mode
 from gancourse.training.family import frozen, make_optimizer
 from gancourse.training.gan import GAN
 
@@ -130,7 +130,9 @@ class InfoGAN(GAN):
             self._q_params = list(head.parameters())
             ids = {id(p) for p in self._q_params}
             self._body_and_d_params = [p for p in self._discriminator_params if id(p) not in ids]
-            self.q_opt = make_optimizer(self.optimizer_name, self._q_params, self.lr_g if lr_q is None else lr_q, self.betas)
+            g_name = self.optimizer_names[0]  # Q's head then learns alongside G, with G's kind of optimizer
+            self.q_opt = make_optimizer(g_name, self._q_params, self.lr_g if lr_q is None else lr_q,
+                                        self.betas if g_name.startswith("adam") else None)
             self.optimizers["q"] = self.q_opt
 
     def config(self) -> dict:
@@ -204,6 +206,16 @@ class InfoGAN(GAN):
         z = torch.randn(count, self.noise_dim, generator=torch.Generator().manual_seed(self.seed + 1)).to(self.device)
         category = torch.arange(count, device=self.device) % self.categories
         return self.generator_input(z, category, torch.zeros(count, self.continuous, device=self.device)), None
+
+    @torch.no_grad()
+    def read_codes(self, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+        """Q's reading of ``images`` — real or generated — on the CPU, in eval mode and in batches: (the most likely
+        category, shape (N,); the guessed continuous codes, shape (N, continuous)).  Reading real digits this way
+        is how the paper classifies MNIST with the categorical code."""
+        with eval_mode(self.discriminator) as discriminator:
+            q = torch.cat([discriminator(images[i:i + batch_size].to(self.device))[1].cpu()
+                           for i in range(0, len(images), batch_size)])
+        return q[:, :self.categories].argmax(1), q[:, self.categories:]
 
     @torch.no_grad()
     def sample(self, n: int, category: torch.Tensor | None = None, continuous: torch.Tensor | None = None,
