@@ -63,10 +63,12 @@ class HistoricalAverage(nn.Module):
             getattr(self, f"mean{i}").lerp_(p.detach(), 1.0 / self.count)
 
 
-
 def _optimizer_pair(optimizer, betas) -> tuple[str, str]:
     """(generator's, discriminator's) optimizer name from one name or a pair; betas need an Adam among them."""
-    names = (optimizer, optimizer) if isinstance(optimizer, str) else tuple(optimizer) if isinstance(optimizer, (tuple, list)) else ()
+    if isinstance(optimizer, str):
+        names = (optimizer, optimizer)
+    else:
+        names = tuple(optimizer) if isinstance(optimizer, (tuple, list)) else ()
     if len(names) != 2 or not all(isinstance(name, str) for name in names):
         raise ValueError(f"optimizer must be a name or a (generator, discriminator) pair of names, got {optimizer!r}")
     if betas is not None and not any(name.startswith("adam") for name in names):
