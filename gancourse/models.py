@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import inspect
 import math
 
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "MLPGenerator", "MLPDiscriminator", "MLPMinibatchDiscriminator", "MinibatchDiscrimination", "EnergyDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-    "dcgan_init_", "count_parameters", "eval_mode", "minibatch_stddev", "MinibatchStdDev", "from_config",
+    "dcgan_init_", "count_parameters", "eval_mode", "minibatch_stddev", "MinibatchStdDev", "from_config", "network_classes",
 ]
 
 
@@ -363,10 +364,29 @@ class DCGANDiscriminator(_Conditional):
         return self.net(x).flatten()
 
 
+#: the modules besides this one that define course networks (imported when a configuration is rebuilt)
+_NETWORK_MODULES = ("gancourse.training", "gancourse.translation_models", "gancourse.superres", "gancourse.art",
+                    "gancourse.sequences")
+
+
+def network_classes() -> dict[str, type]:
+    """Every public course network class — each records its constructor arguments — by name."""
+    for module in _NETWORK_MODULES:  # imported here, not at the top: they import this module
+        importlib.import_module(module)
+    found, pending = {}, list(RecordsConfig.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if not cls.__name__.startswith("_"):
+            found.setdefault(cls.__name__, cls)
+        pending += cls.__subclasses__()
+    return found
+
+
 def from_config(config: dict) -> nn.Module:
-    """Rebuild a course model from its recorded ``config`` (fresh weights; a checkpoint then loads them)."""
+    """Rebuild a course model — from any module of the package — from its recorded ``config`` (fresh weights;
+    a checkpoint then loads them)."""
+    classes = network_classes()
     name = config.get("class")
-    if name not in __all__ or not isinstance(globals()[name], type):
-        raise ValueError(f"{name!r} is not a model class of gancourse.models; choose from "
-                         f"{[n for n in __all__ if isinstance(globals()[n], type) and issubclass(globals()[n], _Conditional)]}")
-    return globals()[name](**{k: v for k, v in config.items() if k != "class"})
+    if name not in classes:
+        raise ValueError(f"{name!r} is not a model class of the course; choose from {sorted(classes)}")
+    return classes[name](**{k: v for k, v in config.items() if k != "class"})

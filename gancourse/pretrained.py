@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from gancourse.checkpoints import atomic_write, load_checkpoint, save_checkpoint
+from gancourse.models import from_config
 
 FOLDER = Path(__file__).resolve().parent / "weights"
 MANIFEST = FOLDER / "manifest.json"
@@ -111,35 +112,20 @@ def write(trainer, name: str) -> Path:
     return path
 
 
-def course_network_classes() -> dict[str, type]:
-    """Every network class of the package that records its constructor arguments, by name."""
-    import gancourse.training  # noqa: F401  (imports the modules that define the families' networks)
-    from gancourse.models import RecordsConfig
-
-    found, pending = {}, list(RecordsConfig.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        found.setdefault(cls.__name__, cls)
-        pending += cls.__subclasses__()
-    return found
-
-
 def networks(name: str) -> dict[str, nn.Module]:
     """The shipped run ``name``'s networks rebuilt with today's classes from the configuration the checkpoint
     carries, with its weights loaded strictly: {"generator": …, "discriminator": …} (plus "generator_ema" when
     the run kept one).  Raises when a class or a weight no longer fits."""
     state = load_state(name)
-    classes = course_network_classes()
     roles = {"generator": "generator", "discriminator": "discriminator"}  # role → its configuration's key
     if any(k.startswith("generator_ema.") for k in state["modules"]):
         roles["generator_ema"] = "generator"  # the weight average: a second G
     built = {}
     for role, config_key in roles.items():
-        config = dict(state["config"][config_key])
-        class_name = config.pop("class")
-        if class_name not in classes:
-            raise PretrainedError(f"{name}: the {config_key}'s class {class_name!r} no longer exists")
-        module = classes[class_name](**config)
+        try:
+            module = from_config(state["config"][config_key])
+        except (TypeError, ValueError) as error:  # a class gone, or its arguments changed
+            raise PretrainedError(f"{name}: the {config_key} cannot be rebuilt from its configuration: {error}") from None
         prefix = f"{role}."
         module.load_state_dict({k[len(prefix):]: v for k, v in state["modules"].items() if k.startswith(prefix)},
                                strict=True)

@@ -164,3 +164,15 @@ def test_eval_mode_restores_the_mode_even_after_an_error():
         d.train()  # the block may switch it; the mode on entry comes back
         raise RuntimeError("inside")
     assert not any(m.training for m in d.modules())
+
+
+def test_from_config_rebuilds_course_networks_of_every_module():
+    from gancourse.training.infogan import InfoGANDiscriminator
+    from gancourse.translation_models import PatchDiscriminator
+
+    for net in (InfoGANDiscriminator(10, 2, width=8), PatchDiscriminator(channels=1, condition_channels=1)):
+        rebuilt = models.from_config(net.config)
+        assert type(rebuilt) is type(net) and rebuilt.config == net.config
+    assert not any(name.startswith("_") for name in models.network_classes())  # bases are not rebuildable
+    with pytest.raises(ValueError, match="not a model class of the course"):
+        models.from_config({"class": "Linear"})

@@ -11,6 +11,7 @@ dropped (its text fallback is the bar at 0 %), any other widget's is replaced by
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
@@ -79,12 +80,8 @@ def main(selected: list[str], out: Path | None = None) -> None:
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    out_dir = None
-    if "--out" in arguments:
-        at = arguments.index("--out")
-        if at + 1 >= len(arguments):
-            sys.exit("--out needs a folder")
-        out_dir = Path(arguments.pop(at + 1))
-        arguments.pop(at)
-    main(arguments, out_dir)
+    parser = argparse.ArgumentParser(description="Execute notebooks with their default parameters and store the outputs.")
+    parser.add_argument("numbers", nargs="*", help="notebook numbers, e.g. 03 04 (default: all)")
+    parser.add_argument("--out", type=Path, help="write executed copies here; the notebooks stay as they are")
+    arguments = parser.parse_args()
+    main(arguments.numbers, arguments.out)
