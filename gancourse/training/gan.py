@@ -115,14 +115,18 @@ class GAN(Family):
         g_name, d_name = self.optimizer_names = _optimizer_pair(optimizer, betas)
         self.lr_g, self.lr_d, self.betas = lr_g, lr_d, betas
         self.optimizer_name = optimizer if isinstance(optimizer, str) else self.optimizer_names  # as the config records it
-        self.g_opt = make_optimizer(g_name, generator.parameters(), lr_g, betas if g_name.startswith("adam") else None)
-        self.d_opt = make_optimizer(d_name, discriminator.parameters(), lr_d, betas if d_name.startswith("adam") else None)
+        self.g_opt = self._optimizer_for(g_name, generator.parameters(), lr_g)
+        self.d_opt = self._optimizer_for(d_name, discriminator.parameters(), lr_d)
         self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
         self._discriminator_params = list(discriminator.parameters())  # frozen at every generator step
         self._generator_params = list(generator.parameters())
         # the last computed R1 value, logged on lazy steps; a buffer moves with the family and is rolled back
         self.register_buffer("last_r1_penalty", torch.zeros(()))
         self._set_tricks(feature_matching, historical_weight, instance_noise, instance_noise_steps)
+
+    def _optimizer_for(self, name: str, params, lr: float) -> torch.optim.Optimizer:
+        """An optimizer of kind ``name``; the family's betas go to it if it is an Adam."""
+        return make_optimizer(name, params, lr, self.betas if name.startswith("adam") else None)
 
     def _set_tricks(self, feature_matching, historical_weight, instance_noise, instance_noise_steps):
         """Feature matching, historical averaging and instance noise (all off by default)."""

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.models import RecordsConfig, dcgan_init_, eval_mode
-from gancourse.training.family import frozen, make_optimizer
+from gancourse.training.family import frozen
 from gancourse.training.gan import GAN
 
 
@@ -131,8 +131,7 @@ class InfoGAN(GAN):
             ids = {id(p) for p in self._q_params}
             self._body_and_d_params = [p for p in self._discriminator_params if id(p) not in ids]
             g_name = self.optimizer_names[0]  # Q's head then learns alongside G, with G's kind of optimizer
-            self.q_opt = make_optimizer(g_name, self._q_params, self.lr_g if lr_q is None else lr_q,
-                                        self.betas if g_name.startswith("adam") else None)
+            self.q_opt = self._optimizer_for(g_name, self._q_params, self.lr_g if lr_q is None else lr_q)
             self.optimizers["q"] = self.q_opt
 
     def config(self) -> dict:
