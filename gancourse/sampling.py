@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from gancourse.models import eval_mode
 from gancourse.training import Trainer
 
 
-@torch.no_grad()
 def discriminator_scores(trainer: Trainer, x: torch.Tensor, batch_size: int) -> torch.Tensor:
     """D's logits for ``x``, in eval mode and in batches of the training batch size (minibatch std sees
     batches like the ones it was trained on)."""
-    with eval_mode(trainer.discriminator) as d:
-        return torch.cat([d(x[i:i + batch_size].to(trainer.device)).cpu() for i in range(0, len(x), batch_size)])
+    return trainer.family.apply_in_eval_mode(trainer.discriminator, x, batch_size)
 
 
 @torch.no_grad()

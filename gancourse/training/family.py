@@ -126,12 +126,20 @@ class Family(nn.Module):
             return generator(z) if labels is None else generator(z, labels)
 
     @torch.no_grad()
-    def apply_in_eval_mode(self, network: nn.Module, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    def apply_in_eval_mode(self, network: nn.Module, inputs: torch.Tensor, batch_size: int = 500):
         """``network(inputs)`` on the CPU, in eval mode and in batches (e.g. translating a held-out set); the
-        network's training mode is restored afterwards."""
+        network's training mode is restored afterwards.  A network with several outputs (InfoGAN's D and Q)
+        gives a tuple of them."""
         with eval_mode(network):
-            outputs = [network(inputs[i:i + batch_size].to(self.device)).cpu() for i in range(0, len(inputs), batch_size)]
-        return torch.cat(outputs).contiguous()
+            parts = [_to_cpu(network(inputs[i:i + batch_size].to(self.device))) for i in range(0, len(inputs), batch_size)]
+        if isinstance(parts[0], tuple):
+            return tuple(torch.cat(outputs).contiguous() for outputs in zip(*parts))
+        return torch.cat(parts).contiguous()
+
+
+def _to_cpu(output):
+    """A network's output — a tensor or a tuple of tensors — on the CPU."""
+    return tuple(o.cpu() for o in output) if isinstance(output, tuple) else output.cpu()
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.models import RecordsConfig, dcgan_init_, eval_mode
+from gancourse.models import RecordsConfig, dcgan_init_
 from gancourse.training.family import frozen
 from gancourse.training.gan import GAN
 
@@ -206,14 +206,11 @@ class InfoGAN(GAN):
         category = torch.arange(count, device=self.device) % self.categories
         return self.generator_input(z, category, torch.zeros(count, self.continuous, device=self.device)), None
 
-    @torch.no_grad()
     def read_codes(self, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
         """Q's reading of ``images`` — real or generated — on the CPU, in eval mode and in batches: (the most likely
         category, shape (N,); the guessed continuous codes, shape (N, continuous)).  Reading real digits this way
         is how the paper classifies MNIST with the categorical code."""
-        with eval_mode(self.discriminator) as discriminator:
-            q = torch.cat([discriminator(images[i:i + batch_size].to(self.device))[1].cpu()
-                           for i in range(0, len(images), batch_size)])
+        _, q = self.apply_in_eval_mode(self.discriminator, images, batch_size)
         return q[:, :self.categories].argmax(1), q[:, self.categories:]
 
     @torch.no_grad()
