@@ -49,12 +49,13 @@ def test_toy2d_single_seed_flag(tmp_path):
 def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
     monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
     out, samples = tmp_path / "m.json", tmp_path / "s.npy"
-    main(["mnist", "--minutes", "0.01", "--limit", "800", "--samples", "200", "--width", "8", "--classifier-epochs", "1",
-          "--classifier-cache", str(tmp_path / "cache"), "--no-progress", "--json", str(out), "--save-samples", str(samples)])
+    main(["mnist", "--model", "dcgan", "cdcgan", "--minutes", "0.01", "--limit", "800", "--samples", "200", "--width", "8",
+          "--classifier-epochs", "1", "--classifier-cache", str(tmp_path / "cache"), "--no-progress", "--json", str(out),
+          "--save-samples", str(samples)])
     assert "floor" in capsys.readouterr().out
     payload = _read(out)
     assert payload["train_images"] == 480 and payload["fid_images"] == 160
-    assert [r["model"] for r in payload["runs"]] == ["dcgan", "cdcgan"]  # both models by default
+    assert [r["model"] for r in payload["runs"]] == ["dcgan", "cdcgan"]
     refs = {r["images"]: r for r in payload["reference_points"]}
     assert refs["half A: real, unseen (the floor)"]["fid"] == pytest.approx(payload["fid_floor"])
     assert refs["half A blurred (3×3 binomial)"]["fid"] > payload["fid_floor"]
@@ -67,6 +68,40 @@ def test_mnist_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
     unconditional, conditional = payload["runs"]
     assert unconditional["label_accuracy"] is None and 0 <= conditional["label_accuracy"] <= 1
     assert 0 <= payload["classifier"]["heldout_accuracy"] <= 1
+
+
+def test_mnist_self_conditioned_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    out = tmp_path / "m.json"
+    main(["mnist", "--model", "sdcgan", "--clusters", "4", "--minutes", "0.1", "--limit", "800", "--samples", "200",
+          "--width", "8", "--classifier-epochs", "1", "--classifier-cache", str(tmp_path / "cache"), "--no-progress",
+          "--json", str(out)])
+    assert "4 clusters in" in capsys.readouterr().out
+    run = _read(out)["runs"][0]
+    assert run["model"] == "sdcgan" and run["steps"] >= 1 and run["label_accuracy"] is None  # it asks for no digit
+    clusters = run["clusters"]
+    assert clusters["k"] == 4 and sum(clusters["shares"]) == pytest.approx(1.0) and 0.25 <= clusters["purity"] <= 1
+    assert 0 < clusters["seconds"] < run["train_seconds"] <= 6 + 1  # the clustering is inside the 6 s budget
+
+
+def test_mnist_defaults_to_all_three_models_and_clusters_apply_to_sdcgan_only(tmp_path):
+    import argparse
+    from types import SimpleNamespace
+
+    from gancourse.bench.mnist import add_arguments, build_trainer
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args([]).model == ["dcgan", "cdcgan", "sdcgan"]
+    with pytest.raises(ValueError, match="--clusters applies to the self-conditioned model only"):
+        main(["mnist", "--model", "dcgan", "--clusters", "5", "--no-progress"])
+    args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, ema_decay=0.99)
+    family = build_trainer("sdcgan", args, 0, torch.device("cpu"), label_shares=(0.5, 0.25, 0.25)).family
+    assert family.num_classes == 3 and family.label_shares == (0.5, 0.25, 0.25)
+    with pytest.raises(ValueError, match="needed by sdcgan and apply to no other model"):
+        build_trainer("sdcgan", args, 0, torch.device("cpu"))
+    with pytest.raises(ValueError, match="needed by sdcgan and apply to no other model"):
+        build_trainer("cdcgan", args, 0, torch.device("cpu"), label_shares=(1.0,) * 10)
 
 
 def test_mnist_conditional_samples_ask_for_every_digit_equally_often():

@@ -3,9 +3,11 @@
 Data: ``load_images("mnist", split="auto")`` (here: the 10,000-image test split).  A fixed, seeded
 split holds out 40 %: the GANs and the evaluation classifier train on the other 60 %; the held-out part
 is cut in two halves A and B of equal size.
-Models (``--model``): ``dcgan``, the unconditional DCGAN, and ``cdcgan``, the same networks given the
+Models (``--model``): ``dcgan``, the unconditional DCGAN; ``cdcgan``, the same networks given the
 one-hot label (CGAN), which is asked for every digit equally often; the classifier then judges whether
-each sample shows the digit asked for.
+each sample shows the digit asked for; ``sdcgan``, the self-conditioned DCGAN: the conditional networks on
+clusters of the unlabelled training images (:mod:`gancourse.clusters`, computed inside the time budget), a
+cluster drawn in the clusters' shares for each sample — unconditional, no label is used.
 Reported: the classifier's accuracy on the held-out images; for 10,000 generated samples the predicted
 class histogram, its entropy (ln 10 = 2.303 is uniform) and the mean confidence; FID on the classifier's
 128-d penultimate features between generated samples and half B, and the real-vs-real floor: half A
@@ -14,6 +16,7 @@ spoiled in known ways (noise, blur, dropped classes) are scored too, to show wha
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -24,6 +27,7 @@ import torch.nn.functional as F
 
 from gancourse import metrics
 from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_classifier, predict
+from gancourse.clusters import cluster_images
 from gancourse.config import get_device, seeded
 from gancourse.data import Batches, ImageData, load_images
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
@@ -74,29 +78,38 @@ def reference_points(classifier, held_a: ImageData, kept: ImageData, feats_b: to
 MODELS = {
     "dcgan": "DCGAN, unconditional: G(z)",
     "cdcgan": "conditional DCGAN (one-hot label into G and D): G(z, y), asked for each digit equally often",
+    "sdcgan": "self-conditioned DCGAN: the conditional networks on clusters c of the unlabelled training images "
+              "(PCA → t-SNE → k-means, inside the budget), G(z, c) with c drawn in the clusters' shares; no labels",
 }
 
 
-def build_trainer(model: str, args, seed: int, device: torch.device) -> GANTrainer:
-    """Seeded generator, discriminator and trainer for ``model`` with the command line's settings."""
+def build_trainer(model: str, args, seed: int, device: torch.device,
+                  label_shares: tuple[float, ...] | None = None) -> GANTrainer:
+    """Seeded generator, discriminator and trainer for ``model`` with the command line's settings
+    (``label_shares``: the clusters' shares, for ``sdcgan`` only)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose from {sorted(MODELS)}")
-    num_classes = 10 if model == "cdcgan" else None
+    if (model == "sdcgan") != (label_shares is not None):
+        raise ValueError("label_shares (the clusters' shares) are needed by sdcgan and apply to no other model")
+    num_classes = {"dcgan": None, "cdcgan": 10, "sdcgan": len(label_shares or ())}[model]
     with seeded(seed):
         g = DCGANGenerator(latent_dim=args.latent_dim, width=args.width, num_classes=num_classes)
         d = DCGANDiscriminator(width=args.width, num_classes=num_classes)
     r1 = getattr(args, "r1_weight", 0.0)
     regulariser = {"r1_weight": r1, "r1_every": args.r1_every} if r1 else {}
     lr_d = getattr(args, "lr_d", None) or args.lr
+    shares = {"label_shares": label_shares} if label_shares else {}
     return GANTrainer(g, d, objective="gan", lr_g=args.lr, lr_d=lr_d, ema_decay=args.ema_decay, device=device, seed=seed,
-                      **regulariser)
+                      **regulariser, **shares)
 
 
 @torch.no_grad()
 def draw_samples(trainer: GANTrainer, n: int, seed: int, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples (N, 1, 28, 28) in [-1, 1], float32, on the CPU (generator in eval mode), and the
-    labels a conditional generator was asked for (0, 1, …, 9, 0, 1, … — every digit equally often)."""
-    labels = torch.arange(n) % trainer.num_classes if trainer.num_classes else None
+    labels a conditional generator was asked for (0, 1, …, 9, 0, 1, … — every digit equally often); a
+    self-conditioned one draws its clusters in their shares and asks for no digit (None)."""
+    asks_digits = trainer.num_classes and not trainer.family.label_shares
+    labels = torch.arange(n) % trainer.num_classes if asks_digits else None
     parts = [trainer.sample(min(batch, n - i), seed=seed + i, labels=None if labels is None else labels[i:i + batch])
              for i in range(0, n, batch)]
     return torch.cat(parts).float().clamp_(-1, 1), labels
@@ -111,6 +124,8 @@ def _samples_path(base: str, model: str, seed: int, many_models: bool, many_seed
 def run(args) -> dict:
     from gancourse.bench import machine_info, markdown_table
 
+    if args.clusters is not None and "sdcgan" not in args.model:
+        raise ValueError("--clusters applies to the self-conditioned model only: add sdcgan to --model or drop --clusters")
     device = get_device(args.device)
     machine = machine_info(device)
     data = load_images("mnist", split="auto", limit=args.limit)
@@ -139,10 +154,18 @@ def run(args) -> dict:
     runs = []
     for model in args.model:
         for seed in args.seeds:
-            trainer = build_trainer(model, args, seed, device)
-            batches = Batches.from_data(kept, batch_size=min(args.batch_size, len(kept)), seed=seed, device=device)
             start = time.perf_counter()
-            steps = train_for(trainer, batches, 60 * args.minutes, progress=args.progress, description=f"{model} seed {seed}")
+            train_data, clusters = kept, None
+            if model == "sdcgan":  # the clustering is part of the training, so it counts against the budget
+                clusters = cluster_images(kept.images, args.clusters or 10, seed=seed)
+                train_data = dataclasses.replace(kept, labels=clusters.labels)
+            trainer = build_trainer(model, args, seed, device, clusters.shares if clusters else None)
+            batches = Batches.from_data(train_data, batch_size=min(args.batch_size, len(kept)), seed=seed, device=device)
+            left = 60 * args.minutes - (time.perf_counter() - start)
+            if left <= 0:
+                raise ValueError(f"the clustering took {clusters.seconds:.1f} s, the whole budget of {60 * args.minutes:g} s: "
+                                 "raise --minutes")
+            steps = train_for(trainer, batches, left, progress=args.progress, description=f"{model} seed {seed}")
             train_seconds = time.perf_counter() - start
             samples, asked = draw_samples(trainer, args.samples, seed=10_000 + seed)
             logits, feats = predict(classifier, samples)
@@ -155,7 +178,10 @@ def run(args) -> dict:
                    "entropy_ratio": cov.entropy / cov.max_entropy, "confidence": cov.confidence, "fid": fid,
                    "fid_images": n_eval, "fid_floor": floor, "fid_ratio": fid / floor if floor > 0 else math.inf,
                    "label_accuracy": None if asked is None else float((logits.argmax(1) == asked).float().mean()),
-                   "stop_reason": trainer.history.stop_reason}
+                   "stop_reason": trainer.history.stop_reason,
+                   "clusters": None if clusters is None else {
+                       "k": len(clusters.shares), "seconds": clusters.seconds, "shares": list(clusters.shares),
+                       "purity": clusters.purity(kept.labels)}}
             row["goal_met"] = bool(cov.classes_seen == 10 and cov.entropy >= GOAL_ENTROPY and row["fid_ratio"] <= GOAL_FID_RATIO)
             if args.save_samples:
                 path = _samples_path(args.save_samples, model, seed, len(args.model) > 1, len(args.seeds) > 1)
@@ -163,6 +189,9 @@ def run(args) -> dict:
                 np.save(path, samples.numpy().astype(np.float32))
                 row["samples_file"] = str(path)
             runs.append(row)
+            if clusters is not None:
+                print(f"  {model} seed {seed}: {len(clusters.shares)} clusters in {clusters.seconds:.1f} s of the budget; "
+                      f"judged by the labels it never saw, {100 * row['clusters']['purity']:.1f} % of each cluster is one digit")
             if args.progress:
                 print(f"  {model} seed {seed}: {steps} steps, entropy {row['entropy_ratio']:.3f} · ln 10, "
                       f"FID {fid:.2f} = {row['fid_ratio']:.2f} × floor", flush=True)
@@ -204,14 +233,14 @@ def run(args) -> dict:
                                     "histogram": real_cov.histogram.tolist()},
             "settings": {"models": list(args.model), "latent_dim": args.latent_dim, "width": args.width,
                          "batch_size": args.batch_size, "lr": args.lr, "lr_d": args.lr_d or args.lr, "ema_decay": args.ema_decay, "samples": args.samples,
-                         "r1_weight": args.r1_weight, "r1_every": args.r1_every},
+                         "r1_weight": args.r1_weight, "r1_every": args.r1_every, "clusters": args.clusters},
             "goals": {"entropy_min": GOAL_ENTROPY, "fid_ratio_max": GOAL_FID_RATIO},
             "runs": runs, "load_average_end": machine_info(device)["load_average"]}
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--model", nargs="+", choices=sorted(MODELS), default=list(MODELS),
-                        help="which GANs to train, one run per model and seed (default: both)")
+                        help="which GANs to train, one run per model and seed (default: all three)")
     parser.add_argument("--minutes", type=float, default=5.0, help="wall-time training budget per run (default 5)")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples to evaluate and save")
     parser.add_argument("--save-samples", metavar="PATH", help="write the samples as .npy (N×1×28×28 float32 in [-1, 1])")
@@ -228,6 +257,8 @@ def add_arguments(parser) -> None:
                         help="γ of an R1 penalty (γ/2)·E‖∇D(x)‖² on real images (0 = none, the default; 1 halved FID at "
                              "equal steps, see README)")
     parser.add_argument("--r1-every", type=int, default=4, help="lazy R1: computed every N-th step, N times the weight")
+    parser.add_argument("--clusters", type=int, default=None,
+                        help="sdcgan only: how many clusters of the training images it conditions on (default 10)")
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="DCGAN base channel width")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")

@@ -14,6 +14,7 @@ weight clipping :cite:`arjovsky2017wgan`, WGAN-GP :cite:`gulrajani2017wgangp`, h
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -90,6 +91,11 @@ class GAN(Family):
     ``historical_weight`` = λ adds λ‖θ − θ̄‖² (:class:`HistoricalAverage`) to both players' losses.
     ``instance_noise`` = σ adds N(0, σ²) noise to every input of D, real and fake, for D's and G's steps
     (:cite:`sonderby2017amortised`), annealed linearly to 0 over ``instance_noise_steps`` steps if given.
+
+    ``label_shares`` (a conditional G only): how often each label is drawn for the fakes and by :meth:`sample`,
+    e.g. the sizes of the clusters a self-conditioned GAN learns from (:func:`gancourse.clusters.cluster_images`).
+    Uneven real labels need it: with fakes drawn uniformly, D could call a sample of a rare label fake from the
+    label alone.  Default: every label equally often.
     """
 
     name = "gan"
@@ -99,7 +105,8 @@ class GAN(Family):
                  optimizer: str | tuple[str, str] = "adam", critic_steps: int = 1, clip_value: float | None = None,
                  gp_weight: float | None = None, r1_weight: float = 0.0, r1_every: int = 1,
                  label_smoothing: float = 0.0, feature_matching: bool = False, historical_weight: float = 0.0,
-                 instance_noise: float = 0.0, instance_noise_steps: int | None = None, seed: int = 0):
+                 instance_noise: float = 0.0, instance_noise_steps: int | None = None,
+                 label_shares: Sequence[float] | None = None, seed: int = 0):
         super().__init__(seed)
         self.objective = get_objective(objective)
         self._check_arguments(discriminator, critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing)
@@ -123,6 +130,25 @@ class GAN(Family):
         # the last computed R1 value, logged on lazy steps; a buffer moves with the family and is rolled back
         self.register_buffer("last_r1_penalty", torch.zeros(()))
         self._set_tricks(feature_matching, historical_weight, instance_noise, instance_noise_steps)
+        self.label_shares = self._checked_shares(label_shares)
+
+    def _checked_shares(self, label_shares) -> tuple[float, ...] | None:
+        """``label_shares`` normalised to sum to 1, after checking that they fit the generator."""
+        if label_shares is None:
+            return None
+        if not self.num_classes:
+            raise ValueError("label_shares applies to a conditional generator (num_classes), not an unconditional one")
+        shares = [float(x) for x in label_shares]
+        if len(shares) != self.num_classes or min(shares) < 0 or sum(shares) <= 0:
+            raise ValueError(f"label_shares must be {self.num_classes} numbers ≥ 0 with a positive sum (one per label), "
+                             f"got {label_shares!r}")
+        return tuple(x / sum(shares) for x in shares)
+
+    def draw_labels(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """``n`` labels on the CPU: drawn in ``label_shares``, else uniformly."""
+        if self.label_shares is None:
+            return torch.randint(self.num_classes, (n,), generator=generator)
+        return torch.multinomial(torch.tensor(self.label_shares), n, replacement=True, generator=generator)
 
     def _optimizer_for(self, name: str, params, lr: float) -> torch.optim.Optimizer:
         """An optimizer of kind ``name``; the family's betas go to it if it is an Adam."""
@@ -181,7 +207,7 @@ class GAN(Family):
                 "gp_weight": self.gp_weight if self.objective.lipschitz == "penalty" else None,
                 "r1_weight": self.r1_weight, "r1_every": self.r1_every, "label_smoothing": self.label_smoothing,
                 "generator": model_config(self.generator), "discriminator": model_config(self.discriminator),
-                **self._trick_config()}
+                **self._trick_config(), **({"label_shares": self.label_shares} if self.label_shares else {})}
 
     def _trick_config(self) -> dict:
         """Only the tricks that are on, so the configuration of a plain GAN (and its checkpoints) is unchanged."""
@@ -270,7 +296,7 @@ class GAN(Family):
     def draw_noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """z ~ N(0, I) and, for a conditional G, uniformly drawn labels, from the family's stream."""
         z = self.noise(n, self.latent_dim)
-        labels = torch.randint(self.num_classes, (n,), generator=self.rng).to(self.device) if self.num_classes else None
+        labels = self.draw_labels(n, self.rng).to(self.device) if self.num_classes else None
         return z, labels
 
     @staticmethod
@@ -286,9 +312,10 @@ class GAN(Family):
     @torch.no_grad()
     def sample(self, n: int, labels: torch.Tensor | None = None, seed: int | None = None) -> torch.Tensor:
         """``n`` samples on the CPU from :attr:`sampler` in eval mode; a conditional G is asked for labels
-        0, 1, …, K−1, 0, … unless ``labels`` are given.  ``seed`` fixes the noise (else torch's global RNG)."""
+        0, 1, …, K−1, 0, … (drawn in ``label_shares`` if set) unless ``labels`` are given.  ``seed`` fixes the
+        noise and labels (else torch's global RNG)."""
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.latent_dim, generator=gen).to(self.device)
         if self.num_classes and labels is None:
-            labels = torch.arange(n) % self.num_classes
+            labels = self.draw_labels(n, gen) if self.label_shares else torch.arange(n) % self.num_classes
         return self.generate(z, None if labels is None else labels.to(self.device)).cpu().contiguous()

@@ -15,7 +15,7 @@ class GANTrainer(Trainer):
     """``Trainer(GAN(generator, discriminator, **options), callbacks=…)`` in one call.
 
     ``options`` go to :class:`~gancourse.training.gan.GAN` (objective, lr_g, lr_d, betas, optimizer,
-    critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing, seed).  Three keywords
+    critic_steps, clip_value, gp_weight, r1_weight, r1_every, label_smoothing, label_shares, seed).  Three keywords
     make callbacks: ``snapshot_every``/``snapshot_count`` → :class:`Snapshots`, ``ema_decay`` →
     :class:`WeightAverage`, ``lr_schedule`` → :class:`LRSchedule`; ``device``, ``channels_last`` and
     ``log_every`` go to the :class:`Trainer`.
