@@ -294,7 +294,7 @@ class GAN(Family):
         return items[0], labels
 
     def draw_noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """z ~ N(0, I) and, for a conditional G, uniformly drawn labels, from the family's stream."""
+        """z ~ N(0, I) and, for a conditional G, labels (:meth:`draw_labels`), from the family's stream."""
         z = self.noise(n, self.latent_dim)
         labels = self.draw_labels(n, self.rng).to(self.device) if self.num_classes else None
         return z, labels
