@@ -131,6 +131,8 @@ class GAN(Family):
         self.register_buffer("last_r1_penalty", torch.zeros(()))
         self._set_tricks(feature_matching, historical_weight, instance_noise, instance_noise_steps)
         self.label_shares = self._checked_shares(label_shares)
+        # the same shares as a tensor, made once: draw_labels runs at every step
+        self._label_probs = None if self.label_shares is None else torch.tensor(self.label_shares)
 
     def _checked_shares(self, label_shares) -> tuple[float, ...] | None:
         """``label_shares`` normalised to sum to 1, after checking that they fit the generator."""
@@ -139,16 +141,17 @@ class GAN(Family):
         if not self.num_classes:
             raise ValueError("label_shares applies to a conditional generator (num_classes), not an unconditional one")
         shares = [float(x) for x in label_shares]
-        if len(shares) != self.num_classes or min(shares) < 0 or sum(shares) <= 0:
+        total = sum(shares)
+        if len(shares) != self.num_classes or min(shares) < 0 or total <= 0:
             raise ValueError(f"label_shares must be {self.num_classes} numbers ≥ 0 with a positive sum (one per label), "
                              f"got {label_shares!r}")
-        return tuple(x / sum(shares) for x in shares)
+        return tuple(x / total for x in shares)
 
     def draw_labels(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         """``n`` labels on the CPU: drawn in ``label_shares``, else uniformly."""
-        if self.label_shares is None:
+        if self._label_probs is None:
             return torch.randint(self.num_classes, (n,), generator=generator)
-        return torch.multinomial(torch.tensor(self.label_shares), n, replacement=True, generator=generator)
+        return torch.multinomial(self._label_probs, n, replacement=True, generator=generator)
 
     def _optimizer_for(self, name: str, params, lr: float) -> torch.optim.Optimizer:
         """An optimizer of kind ``name``; the family's betas go to it if it is an Adam."""
