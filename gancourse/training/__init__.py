@@ -6,6 +6,7 @@
 - :mod:`~gancourse.training.objectives` — the GAN objectives and what D's output means.
 - :mod:`~gancourse.training.gan` — GAN / WGAN / WGAN-GP / hinge / LSGAN / EBGAN, conditional or not (k D steps, one G step).
 - :mod:`~gancourse.training.infogan` — InfoGAN (a Q head and a mutual-information term in both steps).
+- :mod:`~gancourse.training.paired` — the base of the paired families: a reconstruction loss, plus D's term if there is a D.
 - :mod:`~gancourse.training.pix2pix` — pix2pix (paired translation: a conditional PatchGAN and λ·L1).
 - :mod:`~gancourse.training.cyclegan` — CycleGAN (unpaired translation: two generators, two discriminators, a cycle loss).
 - :mod:`~gancourse.training.unrolled` — the unrolled GAN (G trained against D a few differentiated steps ahead).

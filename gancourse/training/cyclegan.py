@@ -22,7 +22,7 @@ from torch.nn.functional import l1_loss
 
 from gancourse.training.family import Family, frozen, make_optimizer, model_config
 from gancourse.training.objectives import Objective
-from gancourse.training.pix2pix import unconstrained_objective
+from gancourse.training.paired import unconstrained_objective
 
 
 def cycle_consistency_loss(real_a: torch.Tensor, real_b: torch.Tensor, generator_ab: nn.Module,
