@@ -1,4 +1,5 @@
-"""Facts about the course itself: where it lives, how a notebook opens on Colab, and how its slides look.
+"""Facts about the course itself: where it lives, which notebooks it has, how a notebook opens on Colab, and how its
+slides look.
 
 The repository's address is written once, in ``pyproject.toml`` (``[project.urls] Repository``). Installing
 the package copies it into the distribution's metadata, and this module reads it from there, so a
@@ -7,8 +8,10 @@ notebook's Colab badge and install line cannot drift from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 
 DISTRIBUTION = "gancourse"
 BRANCH = "main"
@@ -68,3 +71,22 @@ def install_spec() -> str:
 def colab_url(notebook_path: str) -> str:
     """The 'Open in Colab' address of a notebook given its path in the repository."""
     return f"{COLAB}{repository()}/blob/{BRANCH}/{notebook_path}"
+
+
+def numbered_notebooks(folder: Path, numbers: Iterable[str] | None = None) -> list[Path]:
+    """The course notebooks ``NN_*.ipynb`` in ``folder``, in order; only those numbered ``numbers`` (e.g. ``["03", "4"]``)
+    if given.  A number that names no notebook is an error, not a silent skip."""
+    found = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not numbers:
+        return found
+    wanted = {str(n).zfill(2) for n in numbers}
+    unknown = sorted(wanted - {p.name[:2] for p in found})
+    if unknown:
+        raise ValueError(f"no notebook numbered {', '.join(unknown)} in {Path(folder).name}/ "
+                         f"(it has {', '.join(p.name[:2] for p in found) or 'none'})")
+    return [p for p in found if p.name[:2] in wanted]
+
+
+def parameters_cell(cells: Sequence) -> int | None:
+    """The index of the cell tagged ``parameters`` (where papermill injects FAST=True and the like), or None."""
+    return next((i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)

@@ -124,6 +124,7 @@ def test_parameters_cell(notebook):
     _, nb = notebook
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    assert nb.cells[course.parameters_cell(nb.cells)] is tagged[0]
     assert re.search(r"^FAST\s*=", tagged[0].source, re.M)
     assert re.search(r"^SEED\s*=", tagged[0].source, re.M)
 
@@ -136,7 +137,7 @@ def test_image_notebooks_default_to_the_auto_dataset(notebook):
     if not calls:
         return
     assert set(calls) == {"DATASET"}, f"{path.name}: load_images must take the DATASET parameter, got {calls}"
-    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    parameters = nb.cells[course.parameters_cell(nb.cells)]
     assert re.search(r'^DATASET\s*=\s*"auto"', parameters.source, re.M), f"{path.name}: DATASET must default to \"auto\""
 
 
@@ -188,7 +189,7 @@ def test_slides_follow_the_notebook_structure(notebook):
                           if c.cell_type == "markdown" and c.source.startswith("## ")), len(nb.cells))
     opening = range(1, first_section)
     setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    parameters = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    parameters = course.parameters_cell(nb.cells)
     for name, index in (("setup", setup), ("parameters", parameters)):
         if index not in opening:
             problem(index, nb.cells[index], f"the {name} cell must come before the first '## ' section")

@@ -11,14 +11,19 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: the course package beside it
+from gancourse.course import parameters_cell  # noqa: E402
+
 CHINESE_EXECUTED = "02"  # the Chinese notebook executed in `make test` (a short one)
 
 
-def parameters_cell(path: Path) -> str:
+def parameters_source(path: Path) -> str:
     """The source of the notebook's cell tagged `parameters` (empty if it has none)."""
     cells = nbformat.read(path, as_version=4).cells
-    return next((c.source for c in cells if "parameters" in c.metadata.get("tags", [])), "")
+    index = parameters_cell(cells)
+    return "" if index is None else cells[index].source
 
 
 def main(out_dir: str) -> None:
@@ -33,7 +38,7 @@ def main(out_dir: str) -> None:
     runs = [(nb, out / nb.relative_to(ROOT / "notebooks"), {"FAST": True}) for nb in notebooks + chinese]
     # Notebooks with a PRETRAINED parameter run a second time loading the shipped checkpoints: this fails when a
     # checkpoint no longer fits the notebook's model or settings (tests/test_pretrained.py checks the files).
-    pretrained = [nb for nb in notebooks if "PRETRAINED = " in parameters_cell(nb)]
+    pretrained = [nb for nb in notebooks if "PRETRAINED = " in parameters_source(nb)]
     runs += [(nb, out / "pretrained" / nb.name, {"FAST": True, "PRETRAINED": True}) for nb in pretrained]
     for nb, target, parameters in runs:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,11 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: the course package beside it
+from gancourse.course import numbered_notebooks  # noqa: E402
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PROGRESS_BAR = re.compile(r"\d+%\|.*\|")  # tqdm's text fallback, e.g. "gan:   0%|          | 0/200 […]"
 WIDGET_NOTE = "[interactive widget: run the notebook to use it]"
@@ -59,12 +63,10 @@ def clean(path: Path) -> int:
 
 
 def main(selected: list[str], out: Path | None = None) -> None:
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if selected:
-        unknown = sorted(set(selected) - {nb.name[:2] for nb in notebooks})
-        if unknown:
-            sys.exit(f"no notebook numbered {', '.join(unknown)} (they are {', '.join(nb.name[:2] for nb in notebooks)})")
-        notebooks = [nb for nb in notebooks if nb.name[:2] in selected]
+    try:
+        notebooks = numbered_notebooks(ROOT / "notebooks", selected)
+    except ValueError as error:
+        sys.exit(str(error))
     if out:
         out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "agg")

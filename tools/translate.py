@@ -27,20 +27,21 @@ from pathlib import Path
 import nbformat
 import polib
 
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: the course package beside it
+from gancourse.course import numbered_notebooks  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 ZH = NOTEBOOKS / "zh"
 REPOSITORY_NOTEBOOKS = "/blob/main/notebooks/"  # the Colab badge's path part; the Chinese badge opens notebooks/zh/
 
 
 def english_notebooks(numbers: list[str] | None = None) -> list[Path]:
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if numbers:
-        unknown = sorted(set(numbers) - {p.name[:2] for p in found})
-        if unknown:
-            sys.exit(f"no notebook numbered {', '.join(unknown)}")
-        found = [p for p in found if p.name[:2] in numbers]
-    return found
+    try:
+        return numbered_notebooks(NOTEBOOKS, numbers)
+    except ValueError as error:
+        sys.exit(str(error))
 
 
 def catalog_path(notebook: Path) -> Path:

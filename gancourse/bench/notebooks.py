@@ -14,16 +14,10 @@ import time
 import traceback
 from pathlib import Path
 
+from gancourse.course import numbered_notebooks
+
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_FAST_EACH, GOAL_FAST_ALL, GOAL_DEFAULT_EACH = 45.0, 360.0, 600.0
-
-
-def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
-    notebooks = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        wanted = {o.zfill(2)[:2] for o in only}
-        notebooks = [nb for nb in notebooks if nb.name[:2] in wanted]
-    return notebooks
 
 
 def execute(notebook: Path, out_dir: Path, mode: str, *, seed: int | None = None, device: str | None = None,
@@ -65,10 +59,10 @@ def run(args) -> dict:
     from gancourse.bench import machine_info, markdown_table
 
     folder = Path(args.dir) if args.dir else ROOT / "notebooks"
-    notebooks = find_notebooks(folder, args.only)
+    notebooks = numbered_notebooks(folder, args.only)  # a number that names no notebook is an error
     machine = machine_info()
     if not notebooks:
-        print(f"no notebooks NN_*.ipynb in {folder}" + (f" matching {args.only}" if args.only else ""))
+        print(f"no notebooks NN_*.ipynb in {folder}")
     modes = ["fast"] if args.fast_only else (["default"] if args.default_only else ["fast", "default"])
     out_dir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gancourse-nbbench-"))
     out_dir.mkdir(parents=True, exist_ok=True)
