@@ -20,7 +20,7 @@ from torch import nn
 
 from gancourse import losses
 from gancourse.art import style_ambiguity_loss
-from gancourse.training.family import Family, frozen, make_optimizer, model_config
+from gancourse.training.family import Family, frozen, model_config
 
 
 class CAN(Family):
@@ -46,16 +46,11 @@ class CAN(Family):
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim, self.num_classes = generator.latent_dim, discriminator.num_classes
         self.ambiguity_weight = float(ambiguity_weight)
-        self.lr_g, self.lr_d, self.betas, self.optimizer_name = lr_g, lr_d, betas, optimizer
-        self.g_opt = make_optimizer(optimizer, generator.parameters(), lr_g, betas)
-        self.d_opt = make_optimizer(optimizer, discriminator.parameters(), lr_d, betas)
-        self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
-        self._generator_params = list(generator.parameters())
-        self._discriminator_params = list(discriminator.parameters())
+        self.set_up_optimizers(generator.parameters(), discriminator.parameters(), optimizer=optimizer, lr_g=lr_g,
+                               lr_d=lr_d, betas=betas)
 
     def config(self) -> dict:
-        return {**super().config(), "ambiguity_weight": self.ambiguity_weight, "optimizer": self.optimizer_name,
-                "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
+        return {**super().config(), "ambiguity_weight": self.ambiguity_weight, **self.optimizer_config(),
                 "generator": model_config(self.generator), "discriminator": model_config(self.discriminator)}
 
     def train_step(self, batches) -> dict[str, torch.Tensor]:

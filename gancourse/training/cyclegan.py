@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn.functional import l1_loss
 
-from gancourse.training.family import Family, frozen, make_optimizer, model_config
+from gancourse.training.family import Family, frozen, model_config
 from gancourse.training.objectives import Objective
 from gancourse.training.paired import unconstrained_objective
 
@@ -66,13 +66,10 @@ class CycleGAN(Family):
         self.generator_ab, self.generator_ba = generator_ab, generator_ba
         self.discriminator_a, self.discriminator_b = discriminator_a, discriminator_b
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
-        self.lr_g, self.lr_d, self.betas, self.optimizer_name = lr_g, lr_d, betas, optimizer
-        self._generator_params = [*generator_ab.parameters(), *generator_ba.parameters()]
-        self._discriminator_params = [*discriminator_a.parameters(), *discriminator_b.parameters()]
         # one optimiser per player, each over both of its networks (as in the authors' code)
-        self.g_opt = make_optimizer(optimizer, self._generator_params, lr_g, betas)
-        self.d_opt = make_optimizer(optimizer, self._discriminator_params, lr_d, betas)
-        self.optimizers = {"generators": self.g_opt, "discriminators": self.d_opt}
+        self.set_up_optimizers([*generator_ab.parameters(), *generator_ba.parameters()],
+                               [*discriminator_a.parameters(), *discriminator_b.parameters()], optimizer=optimizer,
+                               lr_g=lr_g, lr_d=lr_d, betas=betas, names=("generators", "discriminators"))
 
     @property
     def generator(self) -> nn.Module:
@@ -81,8 +78,7 @@ class CycleGAN(Family):
 
     def config(self) -> dict:
         return {**super().config(), "objective": self.objective.name, "cycle_weight": self.cycle_weight,
-                "identity_weight": self.identity_weight, "optimizer": self.optimizer_name, "lr_g": self.lr_g,
-                "lr_d": self.lr_d, "betas": self.betas,
+                "identity_weight": self.identity_weight, **self.optimizer_config(),
                 **{name: model_config(getattr(self, name))
                    for name in ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")}}
 

@@ -4,8 +4,9 @@ A family says *what one step computes* (its paper's pseudocode); :class:`gancour
 owns everything around it (the loop, progress bar, history, stops, checkpoints, callbacks).  A
 subclass sets ``generator`` (and any other networks) as attributes, fills ``optimizers``, and
 implements :meth:`train_step` and :meth:`config`.  The helpers every family shares live here too:
-:func:`make_optimizer`, :func:`model_config` (a network's constructor arguments for the checkpoint) and
-:meth:`Family.descend` (one optimiser step that returns the gradient norm).
+:func:`make_optimizer`, :meth:`Family.set_up_optimizers` (G's and D's optimizers, of one kind),
+:func:`model_config` (a network's constructor arguments for the checkpoint) and :meth:`Family.descend`
+(one optimiser step that returns the gradient norm).
 """
 
 from __future__ import annotations
@@ -84,6 +85,26 @@ class Family(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} has no fixed inputs for snapshots")
 
     # ---- shared helpers -----------------------------------------------------------------------------------
+    def set_up_optimizers(self, generator_params, discriminator_params, *, optimizer: str, lr_g: float,
+                          lr_d: float | None, betas: tuple[float, float] | None,
+                          names: tuple[str, str] = ("generator", "discriminator")) -> None:
+        """One optimizer of kind ``optimizer`` for G's parameters and one for D's (none if ``discriminator_params``
+        is None): sets ``g_opt`` and ``d_opt``, ``optimizers`` under ``names`` (what checkpoints save), the
+        parameter lists whose gradient norm :meth:`descend` reports, and the settings :meth:`optimizer_config`
+        records."""
+        self.optimizer_name, self.lr_g, self.lr_d, self.betas = optimizer, lr_g, lr_d, betas
+        self._generator_params = list(generator_params)
+        self.g_opt = make_optimizer(optimizer, self._generator_params, lr_g, betas)
+        self.optimizers = {names[0]: self.g_opt}
+        if discriminator_params is not None:
+            self._discriminator_params = list(discriminator_params)
+            self.d_opt = make_optimizer(optimizer, self._discriminator_params, lr_d, betas)
+            self.optimizers[names[1]] = self.d_opt
+
+    def optimizer_config(self) -> dict:
+        """The optimizer settings of :meth:`set_up_optimizers`, for :meth:`config`."""
+        return {"optimizer": self.optimizer_name, "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas}
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gancourse.training.family import Family, frozen, make_optimizer, model_config
+from gancourse.training.family import Family, frozen, model_config
 from gancourse.training.objectives import OBJECTIVES, Objective, get_objective
 
 
@@ -53,16 +53,9 @@ class PairedGAN(Family):
             raise ValueError(f"lr_d and objective apply to the discriminator; {self.baseline_name} has none")
         self.objective = unconstrained_objective("gan" if objective is None else objective, self.title)
         self.generator, self.discriminator = generator, discriminator
-        self.lr_g = lr_g
-        self.lr_d = lr_d if lr_d is not None else (lr_g if self.default_lr_d is None else self.default_lr_d)
-        self.betas, self.optimizer_name = betas, optimizer
-        self.g_opt = make_optimizer(optimizer, generator.parameters(), lr_g, betas)
-        self.optimizers = {"generator": self.g_opt}
-        self._generator_params = list(generator.parameters())
-        if discriminator is not None:
-            self.d_opt = make_optimizer(optimizer, discriminator.parameters(), self.lr_d, betas)
-            self.optimizers["discriminator"] = self.d_opt
-            self._discriminator_params = list(discriminator.parameters())
+        lr_d = lr_d if lr_d is not None else (lr_g if self.default_lr_d is None else self.default_lr_d)
+        self.set_up_optimizers(generator.parameters(), None if discriminator is None else discriminator.parameters(),
+                               optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, betas=betas)
 
     @property
     def adversarial(self) -> bool:

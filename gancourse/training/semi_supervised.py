@@ -25,7 +25,7 @@ from torch import nn
 
 from gancourse.data import Batches
 from gancourse.models import RecordsConfig
-from gancourse.training.family import Family, frozen, make_optimizer, model_config
+from gancourse.training.family import Family, frozen, model_config
 from gancourse.training.gan import feature_matching_loss
 
 __all__ = ["SemiSupervisedDiscriminator", "SemiSupervisedGAN", "LabelledAndUnlabelled", "real_log_probability",
@@ -128,12 +128,9 @@ class SemiSupervisedGAN(Family):
             raise ValueError(f"unsupervised_weight must be ≥ 0, got {unsupervised_weight}")
         self.generator, self.discriminator = generator, discriminator
         self.latent_dim, self.num_classes = generator.latent_dim, discriminator.num_classes
-        self.lr_g, self.lr_d, self.betas, self.unsupervised_weight = lr_g, lr_d, betas, unsupervised_weight
-        self.g_opt = make_optimizer("adam", generator.parameters(), lr_g, betas)
-        self.d_opt = make_optimizer("adam", discriminator.parameters(), lr_d, betas)
-        self.optimizers = {"generator": self.g_opt, "discriminator": self.d_opt}
-        self._discriminator_params = list(discriminator.parameters())
-        self._generator_params = list(generator.parameters())
+        self.unsupervised_weight = unsupervised_weight
+        self.set_up_optimizers(generator.parameters(), discriminator.parameters(), optimizer="adam", lr_g=lr_g,
+                               lr_d=lr_d, betas=betas)
 
     def config(self) -> dict:
         return {**super().config(), "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
