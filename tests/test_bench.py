@@ -206,3 +206,30 @@ def test_mnist_lr_d_flag_gives_d_its_own_learning_rate():
     assert (family.lr_g, family.lr_d) == (2e-4, 8e-4)
     same = build_trainer("dcgan", SimpleNamespace(**{**vars(args), "lr_d": None}), 0, torch.device("cpu")).family
     assert same.lr_d == 2e-4
+
+
+# ---- infogan --------------------------------------------------------------------------------------
+def test_infogan_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    out = tmp_path / "i.json"
+    main(["infogan", "--steps", "3", "--seeds", "0", "1", "--q-invariance", "0", "1", "--limit", "800", "--width", "4",
+          "--hidden", "16", "--samples-per-code", "20", "--classifier-epochs", "1", "--classifier-cache",
+          str(tmp_path / "cache"), "--no-progress", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert "code accuracy" in printed and "Q on held-out real digits" in printed
+    payload = _read(out)
+    assert payload["train_images"] == 480 and payload["heldout_images"] == 320
+    assert [(r["q_invariance"], r["seed"]) for r in payload["runs"]] == [(0.0, 0), (0.0, 1), (1.0, 0), (1.0, 1)]
+    for run in payload["runs"]:
+        assert run["steps"] == 3 and 0.1 <= run["code_accuracy"] <= 1 and 0.1 <= run["q_real_accuracy"] <= 1
+        assert 0 <= run["slant_correlation"] <= 1 and sorted(run["mapping"].values()) == list(range(10))
+    assert [s["seeds"] for s in payload["summary"]] == [2, 2]
+
+
+def test_infogan_refuses_impossible_settings(tmp_path, shared_mnist_root, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
+    with pytest.raises(ValueError, match="--steps"):
+        main(["infogan", "--steps", "0", "--no-progress"])
+    with pytest.raises(ValueError, match="q_invariance"):
+        main(["infogan", "--q-invariance", "7", "--steps", "1", "--limit", "800", "--classifier-epochs", "1",
+              "--classifier-cache", str(tmp_path / "cache"), "--no-progress"])

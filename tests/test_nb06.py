@@ -263,3 +263,41 @@ def test_the_papers_infogan_networks():
     assert any(isinstance(m, nn.BatchNorm1d) and m.num_features == 32 for m in d.body)
     family = InfoGAN(g, d, categories=10, continuous=2)
     assert family.noise_dim == 62 and family.sample(4, seed=0).shape == (4, 1, 28, 28)
+
+
+def test_q_invariance_reads_the_categorical_code_from_warped_fakes_only():
+    """With q_invariance, Q's categorical logits come from the warped fakes and its continuous codes from the fakes."""
+    torch.manual_seed(0)
+    family = InfoGAN(DCGANGenerator(8 + 12, width=8), InfoGANDiscriminator(10, 2, width=8), categories=10, continuous=2,
+                     q_invariance=1.0)
+    assert family.config()["q_invariance"] == 1.0
+    fake = torch.rand(6, 1, 28, 28) * 2 - 1
+    family.discriminator.eval()  # BatchNorm by running statistics: each image's reading depends on it alone
+    state = family.rng.get_state()
+    score, q = family.read_fakes(fake)
+    plain_score, plain_q = family.discriminator(fake)
+    family.rng.set_state(state)
+    from gancourse.augment import random_affine
+    warped = random_affine(fake, family.rng, rotation=20, shear=0.3, scale=0.2, shift=0.1)
+    _, warped_q = family.discriminator(warped)
+    assert torch.allclose(score, plain_score) and torch.allclose(q[:, 10:], plain_q[:, 10:])
+    assert torch.allclose(q[:, :10], warped_q[:, :10]) and not torch.allclose(q[:, :10], plain_q[:, :10])
+    # G learns through the warp: the information loss has a gradient for the fakes
+    fake.requires_grad_(True)
+    codes_ = (torch.randint(10, (6,)), torch.rand(6, 2) * 2 - 1)
+    family.information_loss(family.read_fakes(fake)[1], codes_).backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
+
+
+def test_q_invariance_off_is_the_paper_and_bad_values_are_refused():
+    family = InfoGAN(DCGANGenerator(20, width=8), InfoGANDiscriminator(10, 2, width=8))
+    assert "q_invariance" not in family.config()
+    fake = torch.rand(4, 1, 28, 28)
+    family.discriminator.eval()
+    state = family.rng.get_state()
+    score, q = family.read_fakes(fake)
+    assert torch.equal(family.rng.get_state(), state)  # no warp drawn
+    assert torch.equal(q, family.discriminator(fake)[1])
+    for bad in (-0.5, 5, "strong"):
+        with pytest.raises(ValueError, match="q_invariance"):
+            InfoGAN(DCGANGenerator(20, width=8), InfoGANDiscriminator(10, 2, width=8), q_invariance=bad)

@@ -1,7 +1,8 @@
-"""Benchmarks of the course: ``python -m gancourse.bench {toy2d,mnist,speed,notebooks} --help``.
+"""Benchmarks of the course: ``python -m gancourse.bench {toy2d,mnist,infogan,speed,notebooks} --help``.
 
 * ``toy2d``     — mode coverage on the 2-D ring and grid (VEEGAN / PacGAN protocol) per method and seed.
 * ``mnist``     — DCGAN image quality within a wall-time budget (class coverage, classifier-feature FID).
+* ``infogan``   — whether InfoGAN's categorical code becomes the digit (notebook 06's runs), with and without Q's warps.
 * ``speed``     — training steps/s of :class:`gancourse.training.GANTrainer` against a plain tutorial loop.
 * ``notebooks`` — wall time of every notebook with FAST and with default parameters.
 

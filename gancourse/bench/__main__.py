@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m gancourse.bench {toy2d,mnist,speed,notebooks} [options]``."""
+"""Command line of the benchmarks: ``python -m gancourse.bench {toy2d,mnist,infogan,speed,notebooks} [options]``."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from gancourse.bench import write_json
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gancourse.bench import mnist, notebooks, speed, toy2d
+    from gancourse.bench import infogan, mnist, notebooks, speed, toy2d
 
     parser = argparse.ArgumentParser(prog="python -m gancourse.bench", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{toy2d,mnist,speed,notebooks}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{toy2d,mnist,infogan,speed,notebooks}")
     specs = [
         ("toy2d", toy2d, "mode coverage on the 2-D ring and grid", [0, 1, 2, 3, 4]),
         ("mnist", mnist, "DCGAN image quality within a time budget", [0]),
+        ("infogan", infogan, "whether InfoGAN's categorical code becomes the digit", [0, 1, 2]),
         ("speed", speed, "trainer steps/s against a plain tutorial loop", [0]),
         ("notebooks", notebooks, "wall time of every notebook, FAST and default", [None]),
     ]

@@ -7,6 +7,12 @@ error of the continuous ones (a Gaussian log-likelihood with fixed variance, up 
 L_I raises a lower bound of the mutual information I(c; G(z, c)), so each code must visibly change the
 sample.  The loop is the GAN's (k D steps, one G step): only the two steps differ.
 
+``q_invariance`` > 0 (the course's addition, not the paper's) makes Q read the categorical code from the fakes
+randomly warped — tilted, sheared, scaled and shifted a little (:func:`gancourse.augment.random_affine`, scaled by
+``q_invariance``) — in both steps.  G can then keep the code readable only in what survives such warps: on digits,
+the digit itself rather than its slant or width, which the continuous codes are left to take.  The continuous codes
+are still read from the fakes as drawn.
+
 By default (as in the paper's code) Q's loss also trains the body Q shares with D, in the D step;
 ``q_trains_body=False`` leaves D's body to the real-vs-fake loss and trains Q's head with G instead (as some
 public re-implementations do), so Q can read the codes only from features D finds useful.  Also here: the
@@ -22,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.augment import random_affine
 from gancourse.models import RecordsConfig, dcgan_init_
 from gancourse.training.family import frozen
 from gancourse.training.gan import GAN
@@ -95,7 +102,7 @@ class InfoGAN(GAN):
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, categories: int = 10, continuous: int = 2,
                  info_weight: float = 1.0, continuous_weight: float = 0.1, q_trains_body: bool = True,
-                 lr_q: float | None = None, **options):
+                 lr_q: float | None = None, q_invariance: float = 0.0, **options):
         super().__init__(generator, discriminator, **options)
         if self.num_classes:
             raise ValueError("InfoGAN learns its own codes: use an unconditional generator (num_classes=None)")
@@ -111,6 +118,9 @@ class InfoGAN(GAN):
         if categories < 2 or continuous < 0 or info_weight <= 0 or continuous_weight < 0:
             raise ValueError(f"need categories ≥ 2, continuous ≥ 0, info_weight > 0 and continuous_weight ≥ 0, "
                              f"got {categories}, {continuous}, {info_weight}, {continuous_weight}")
+        if not (isinstance(q_invariance, (int, float)) and 0 <= q_invariance < 5):
+            raise ValueError(f"q_invariance scales the random warps Q reads the categorical code through: a number in "
+                             f"[0, 5) (0: none, as in the paper; 1: up to ±20° rotation), got {q_invariance!r}")
         self.noise_dim = self.latent_dim - categories - continuous
         if self.noise_dim < 1:
             raise ValueError(f"the generator's latent_dim ({self.latent_dim}) must exceed the {categories + continuous} "
@@ -118,6 +128,7 @@ class InfoGAN(GAN):
         self.categories, self.continuous = categories, continuous
         self.info_weight, self.continuous_weight = info_weight, continuous_weight
         self.q_trains_body, self.lr_q = q_trains_body, lr_q
+        self.q_invariance = float(q_invariance)
         if q_trains_body:
             if lr_q is not None:
                 raise ValueError("lr_q applies only with q_trains_body=False (Q's head then has its own optimizer); "
@@ -137,7 +148,8 @@ class InfoGAN(GAN):
     def config(self) -> dict:
         return {**super().config(), "categories": self.categories, "continuous": self.continuous,
                 "info_weight": self.info_weight, "continuous_weight": self.continuous_weight,
-                "q_trains_body": self.q_trains_body, "lr_q": self.lr_q}
+                "q_trains_body": self.q_trains_body, "lr_q": self.lr_q,
+                **({"q_invariance": self.q_invariance} if self.q_invariance else {})}
 
     # ---- the two steps ------------------------------------------------------------------------------------
     def discriminator_step(self, real: torch.Tensor, real_labels: torch.Tensor | None, keep_fake_graph: bool):
@@ -146,7 +158,7 @@ class InfoGAN(GAN):
         with contextlib.nullcontext() if keep_fake_graph else torch.no_grad():
             fake = self.generator(z)
         real_out, _ = self.discriminator(real)
-        fake_out, q = self.discriminator(fake.detach())
+        fake_out, q = self.read_fakes(fake.detach())
         categorical, continuous = self.information_terms(q, codes)
         info = categorical + self.continuous_weight * continuous
         loss = self.objective.discriminator_loss(real_out, fake_out)
@@ -162,7 +174,7 @@ class InfoGAN(GAN):
     def generator_step(self, fake: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         """G fools D *and* makes its codes readable by Q (with ``q_trains_body=False``, Q's head learns here too)."""
         with frozen(self._discriminator_params if self.q_trains_body else self._body_and_d_params):
-            fake_out, q = self.discriminator(fake)
+            fake_out, q = self.read_fakes(fake)
             info = self.information_loss(q, codes)
             loss = self.objective.generator_loss(fake_out) + self.info_weight * info
             if self.q_trains_body:
@@ -172,6 +184,18 @@ class InfoGAN(GAN):
                 grad_norm = self.descend(self.g_opt, loss, self._generator_params)
                 self.q_opt.step()
         return {"loss_g": loss.detach(), "info_g": info.detach(), "grad_norm_g": grad_norm}
+
+    def read_fakes(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's score and Q's reading of the fakes.  With ``q_invariance`` > 0 the categorical logits come from the
+        fakes randomly warped, one warp per image (so Q must read the code through tilts, shears, scalings and
+        shifts, and G can hide it in none of them), and the continuous codes from the fakes as drawn."""
+        score, q = self.discriminator(fake)
+        if not self.q_invariance:
+            return score, q
+        s = self.q_invariance
+        warped = random_affine(fake, self.rng, rotation=20 * s, shear=0.3 * s, scale=0.2 * s, shift=0.1 * s)
+        _, q_warped = self.discriminator(warped)
+        return score, torch.cat([q_warped[:, :self.categories], q[:, self.categories:]], dim=1)
 
     def information_loss(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """L_I: −log Q(c_cat | x) (cross-entropy) + continuous_weight · ‖c_cont − Q's guess‖² (mean)."""
