@@ -230,6 +230,8 @@ def test_infogan_refuses_impossible_settings(tmp_path, shared_mnist_root, monkey
     monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
     with pytest.raises(ValueError, match="--steps"):
         main(["infogan", "--steps", "0", "--no-progress"])
+    with pytest.raises(ValueError, match="twice"):
+        main(["infogan", "--q-invariance", "0", "1", "0", "--no-progress"])
     with pytest.raises(ValueError, match="q_invariance"):
         main(["infogan", "--q-invariance", "7", "--steps", "1", "--limit", "800", "--classifier-epochs", "1",
               "--classifier-cache", str(tmp_path / "cache"), "--no-progress"])
