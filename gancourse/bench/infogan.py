@@ -9,7 +9,7 @@ course's (Q reads the categorical code through small random warps).  Reported pe
 - **code accuracy**: ``--samples-per-code`` samples per code value, read by the classifier, scored by the best
   one-to-one code → digit assignment (the goal: ≥ 90 %; the InfoGAN paper: 95 %);
 - **Q on real digits**: Q's most likely code for each held-out real digit, scored the same way (the paper's measure);
-- the largest correlation of a continuous code with the digits' slant and with their width.
+- the largest correlation (in absolute value) of a continuous code with the digits' slant and with their width.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def run(args) -> dict:
     print(f"\n### infogan — {args.steps:,} steps of 64 images each on {len(train):,} unlabelled images "
           f"({data.split} split, {100 * HOLDOUT:.0f} % held out); G and D at {args.hidden} units and {args.width} channels\n")
     print(markdown_table(
-        ["Q's warps", "seed", "code accuracy (samples)", "Q on held-out real digits", "|r| slant", "|r| width",
+        ["Q's warps", "seed", "code accuracy (samples)", "Q on held-out real digits", "slant: largest r", "width: largest r",
          "ms / step"],
         [[f"{r['q_invariance']:g}", r["seed"], f"{100 * r['code_accuracy']:.1f} %", f"{100 * r['q_real_accuracy']:.1f} %",
           f"{r['slant_correlation']:.2f}", f"{r['width_correlation']:.2f}", f"{r['ms_per_step']:.1f}"] for r in runs],
