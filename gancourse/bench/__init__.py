@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["machine_info", "mean_spread", "markdown_table", "write_json", "fmt_mean"]
+__all__ = ["machine_info", "describe_machine", "add_classifier_arguments", "mean_spread", "markdown_table", "write_json",
+           "fmt_mean"]
 
 
 def _cpu_model() -> str:
@@ -52,6 +53,23 @@ def machine_info(device: torch.device | None = None) -> dict:
     if device is not None and device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def describe_machine(machine: dict) -> str:
+    """The sentence every table ends with: what :func:`machine_info` measured the numbers on."""
+    return (f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
+            f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+
+
+def add_classifier_arguments(parser) -> None:
+    """The options of the benchmarks judged by the MNIST evaluation classifier (``mnist``, ``infogan``)."""
+    from gancourse.classifier import ClassifierConfig
+
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")
+    parser.add_argument("--classifier-epochs", type=int, default=ClassifierConfig.epochs)
+    parser.add_argument("--classifier-cache", metavar="DIR", default=None,
+                        help="where the classifier's weights are cached (default $GANCOURSE_CACHE or ~/.cache/gancourse)")
+    parser.add_argument("--no-classifier-cache", action="store_true", help="always train the classifier")
 
 
 def mean_spread(values) -> tuple[float, float]:

@@ -59,7 +59,7 @@ def score(trainer: Trainer, read_digits, held, per_code: int, seed: int) -> dict
 
 
 def run(args) -> dict:
-    from gancourse.bench import fmt_mean, machine_info, markdown_table
+    from gancourse.bench import describe_machine, fmt_mean, machine_info, markdown_table
 
     if args.steps < 1 or args.samples_per_code < 1:
         raise ValueError(f"--steps and --samples-per-code must be ≥ 1, got {args.steps} and {args.samples_per_code}")
@@ -118,8 +118,7 @@ def run(args) -> dict:
           "met" if s["goal_met"] else "not met"] for s in summary], align="lrrrrl"))
     print(f"\nQ's warps: 0 = the InfoGAN paper's Q; 1 = Q reads the categorical code through random rotations up to ±20°, "
           f"shears, ±20 % scalings and small shifts. The judge: a classifier with {judge_accuracy:.1%} "
-          f"held-out accuracy. Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
-          f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+          f"held-out accuracy. " + describe_machine(machine))
     return {"benchmark": "infogan", "machine": machine, "steps": args.steps, "dataset_split": data.split,
             "train_images": len(train), "heldout_images": len(held), "classifier_accuracy": judge_accuracy,
             "settings": {"width": args.width, "hidden": args.hidden, "samples_per_code": args.samples_per_code,
@@ -129,14 +128,12 @@ def run(args) -> dict:
 
 
 def add_arguments(parser) -> None:
+    from gancourse.bench import add_classifier_arguments
+
     parser.add_argument("--steps", type=int, default=2100, help="training steps per run (default 2100: notebook 06's)")
     parser.add_argument("--q-invariance", type=float, nargs="+", default=[0.0, 1.0],
                         help="strength of Q's random warps, one set of runs per value (default: 0, the paper, and 1)")
     parser.add_argument("--width", type=int, default=32, help="convolution channels (default 32, notebook 06's)")
     parser.add_argument("--hidden", type=int, default=256, help="fully-connected units (default 256, notebook 06's)")
     parser.add_argument("--samples-per-code", type=int, default=500, help="samples per code value when scoring")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")
-    parser.add_argument("--classifier-epochs", type=int, default=ClassifierConfig.epochs)
-    parser.add_argument("--classifier-cache", metavar="DIR", default=None,
-                        help="where the classifier's weights are cached (default $GANCOURSE_CACHE or ~/.cache/gancourse)")
-    parser.add_argument("--no-classifier-cache", action="store_true", help="always train the classifier")
+    add_classifier_arguments(parser)

@@ -122,7 +122,7 @@ def _samples_path(base: str, model: str, seed: int, many_models: bool, many_seed
 
 
 def run(args) -> dict:
-    from gancourse.bench import machine_info, markdown_table
+    from gancourse.bench import describe_machine, machine_info, markdown_table
 
     if args.clusters is not None and "sdcgan" not in args.model:
         raise ValueError("--clusters applies to the self-conditioned model only: add sdcgan to --model or drop --clusters")
@@ -224,8 +224,7 @@ def run(args) -> dict:
     print("\nModels: " + "; ".join(f"{m} = {MODELS[m]}" for m in args.model) + ".")
     print(f"Evaluation classifier: held-out accuracy {100 * acc:.2f} %; real half B scores entropy {real_cov.entropy:.3f}, "
           f"confidence {real_cov.confidence:.3f}. Goal: 10 classes, entropy ≥ {GOAL_ENTROPY:.3f} (0.98 · ln 10), "
-          f"FID ≤ {GOAL_FID_RATIO:g} × floor. Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
-          f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+          f"FID ≤ {GOAL_FID_RATIO:g} × floor. " + describe_machine(machine))
     return {"benchmark": "mnist", "machine": machine, "minutes": args.minutes, "dataset_split": data.split,
             "train_images": len(kept), "heldout_images": len(held), "fid_images": n_eval,
             "classifier": {"heldout_accuracy": acc, "cached": info["cached"], "seconds": info["seconds"],
@@ -241,6 +240,8 @@ def run(args) -> dict:
 
 
 def add_arguments(parser) -> None:
+    from gancourse.bench import add_classifier_arguments
+
     parser.add_argument("--model", nargs="+", choices=sorted(MODELS), default=list(MODELS),
                         help="which GANs to train, one run per model and seed (default: all three)")
     parser.add_argument("--minutes", type=float, default=5.0, help="wall-time training budget per run (default 5)")
@@ -263,8 +264,4 @@ def add_arguments(parser) -> None:
                         help="sdcgan only: how many clusters of the training images it conditions on (default 10)")
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="DCGAN base channel width")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N MNIST images (quick tests)")
-    parser.add_argument("--classifier-epochs", type=int, default=ClassifierConfig.epochs)
-    parser.add_argument("--classifier-cache", metavar="DIR", default=None,
-                        help="where the classifier's weights are cached (default $GANCOURSE_CACHE or ~/.cache/gancourse)")
-    parser.add_argument("--no-classifier-cache", action="store_true", help="always train the classifier")
+    add_classifier_arguments(parser)

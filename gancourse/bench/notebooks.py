@@ -56,7 +56,7 @@ def execute(notebook: Path, out_dir: Path, mode: str, *, seed: int | None = None
 
 
 def run(args) -> dict:
-    from gancourse.bench import machine_info, markdown_table
+    from gancourse.bench import describe_machine, machine_info, markdown_table
 
     folder = Path(args.dir) if args.dir else ROOT / "notebooks"
     notebooks = numbered_notebooks(folder, args.only)  # a number that names no notebook is an error
@@ -94,8 +94,7 @@ def run(args) -> dict:
     failed = [f"{r['notebook']} [{r['mode']}]" for r in runs if not r["ok"]]
     print(f"\nGoals: FAST ≤ {GOAL_FAST_EACH:.0f} s each and ≤ {GOAL_FAST_ALL / 60:.0f} min for all; default ≤ "
           f"{GOAL_DEFAULT_EACH / 60:.0f} min each (✗ = over its goal). Failed: {', '.join(failed) or 'none'}. "
-          f"Executed copies in {out_dir}. Machine: {machine['cpu_model']}, {machine['nproc']} cores, "
-          f"torch {machine['torch']}, load average {machine['load_average']}.")
+          f"Executed copies in {out_dir}. " + describe_machine(machine))
     return {"benchmark": "notebooks", "machine": machine, "folder": str(folder), "modes": modes, "runs": runs,
             "totals_seconds": totals, "failed": failed, "output_dir": str(out_dir),
             "goals": {"fast_each": GOAL_FAST_EACH, "fast_all": GOAL_FAST_ALL, "default_each": GOAL_DEFAULT_EACH},

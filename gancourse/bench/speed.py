@@ -225,7 +225,7 @@ def breakdown(images: torch.Tensor, *, batch_size: int = 128, width: int = 64, l
 
 
 def run(args) -> dict:
-    from gancourse.bench import machine_info, markdown_table
+    from gancourse.bench import describe_machine, machine_info, markdown_table
 
     device = get_device(args.device)
     machine = machine_info(device)
@@ -260,8 +260,7 @@ def run(args) -> dict:
         print(f"\nWhere the difference comes from (ms, mean of {args.breakdown_repeats} interleaved repeats):\n")
         print(markdown_table(["part", "tutorial way", "ms", "trainer way", "ms"], rows, align="llrlr"))
     print("\nWhy the trainer is faster: " + "; ".join(WHY_FASTER) + ".")
-    print(f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} ({machine['torch_threads']} threads), "
-          f"device {machine['device']}, load average {machine['load_average']}.")
+    print(describe_machine(machine))
     return {"benchmark": "speed", "machine": machine, "dataset": data.name, "images": len(data), "batch_size": args.batch_size,
             "width": args.width, "results": results, "why_faster": list(WHY_FASTER), "breakdown_ms": parts,
             "load_average_end": machine_info(device)["load_average"]}

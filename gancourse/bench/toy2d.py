@@ -33,7 +33,7 @@ PUBLISHED = {
 
 def run(args) -> dict:
     """The ``toy2d`` subcommand: every dataset × method × seed; prints the tables, returns the JSON payload."""
-    from gancourse.bench import fmt_mean, machine_info, markdown_table
+    from gancourse.bench import describe_machine, fmt_mean, machine_info, markdown_table
 
     device = get_device(args.device)
     machine = machine_info(device)
@@ -101,8 +101,7 @@ def run(args) -> dict:
             table.append([dataset, name + ", published", f"{values[dataset][0]:g}", f"{values[dataset][1]:g}", "—"])
     print(markdown_table(["dataset", "method", "modes", "HQ %", "seconds"], table, align="llrrr"))
     print(f"\nPerfect sampler: all modes, {100 * metrics.perfect_hq_fraction():.1f} % HQ expected. "
-          f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
-          f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+          + describe_machine(machine))
     return {"benchmark": "toy2d", "machine": machine, "samples_per_run": args.samples, "runs": runs, "summary": summary,
             "published": PUBLISHED, "recipes": {m: asdict(METHODS[m]()) for m in args.method},
             "steps_override": args.steps, "load_average_end": machine_info(device)["load_average"]}
