@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gancourse.training.objectives import Objective
-from gancourse.training.paired import PairedGAN, unconstrained_objective  # noqa: F401 (re-exported)
+from gancourse.training.paired import PairedGAN
 
 
 class Pix2Pix(PairedGAN):
