@@ -16,12 +16,16 @@ import torch.nn.functional as F
 
 
 def random_affine(images: torch.Tensor, generator: torch.Generator, *, rotation: float = 20.0, shear: float = 0.3,
-                  scale: float = 0.2, shift: float = 0.1, background: float = -1.0) -> torch.Tensor:
+                  scale: float = 0.2, shift: float = 0.1, strength: float = 1.0, background: float = -1.0) -> torch.Tensor:
     """Each image of the (N, C, H, W) batch rotated by up to ±``rotation`` degrees, sheared by up to ±``shear``,
     scaled by a factor within 1 ± ``scale`` along each axis and shifted by up to ±``shift`` of the image's half-width,
-    each drawn uniformly; uncovered pixels take the ``background`` value (−1: black for images in [−1, 1])."""
+    each drawn uniformly; ``strength`` multiplies all four limits.  Uncovered pixels take the ``background`` value
+    (−1: black for images in [−1, 1])."""
     if images.ndim != 4:
         raise ValueError(f"expected an image batch of shape (N, C, H, W), got {tuple(images.shape)}")
+    if strength < 0:
+        raise ValueError(f"strength must be ≥ 0, got {strength}")
+    rotation, shear, scale, shift = (strength * limit for limit in (rotation, shear, scale, shift))
     if min(rotation, shear, scale, shift) < 0 or scale >= 1:
         raise ValueError(f"need rotation, shear, scale and shift ≥ 0 and scale < 1, got {rotation}, {shear}, {scale}, "
                          f"{shift}")

@@ -67,3 +67,12 @@ def test_bad_arguments_are_refused():
         random_affine(torch.zeros(1, 1, 28, 28), torch.Generator(), scale=1.0)
     with pytest.raises(ValueError, match="≥ 0"):
         random_affine(torch.zeros(1, 1, 28, 28), torch.Generator(), rotation=-5)
+
+
+def test_strength_scales_every_limit():
+    images = _digit_like()
+    scaled = random_affine(images, torch.Generator().manual_seed(3), strength=0.5)
+    explicit = random_affine(images, torch.Generator().manual_seed(3), rotation=10, shear=0.15, scale=0.1, shift=0.05)
+    assert torch.allclose(scaled, explicit, atol=1e-6)
+    with pytest.raises(ValueError, match="strength"):
+        random_affine(images, torch.Generator(), strength=-1)

@@ -192,9 +192,7 @@ class InfoGAN(GAN):
         score, q = self.discriminator(fake)
         if not self.q_invariance:
             return score, q
-        s = self.q_invariance
-        warped = random_affine(fake, self.rng, rotation=20 * s, shear=0.3 * s, scale=0.2 * s, shift=0.1 * s)
-        _, q_warped = self.discriminator(warped)
+        _, q_warped = self.discriminator(random_affine(fake, self.rng, strength=self.q_invariance))
         return score, torch.cat([q_warped[:, :self.categories], q[:, self.categories:]], dim=1)
 
     def information_loss(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

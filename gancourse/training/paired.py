@@ -63,10 +63,12 @@ class PairedGAN(Family):
         return self.discriminator is not None
 
     def config(self) -> dict:
-        return {**super().config(), "optimizer": self.optimizer_name, "lr_g": self.lr_g, "betas": self.betas,
-                "generator": model_config(self.generator),
-                **({"objective": self.objective.name, "lr_d": self.lr_d,
-                    "discriminator": model_config(self.discriminator)} if self.adversarial else {"discriminator": None})}
+        optimizers = self.optimizer_config()
+        if not self.adversarial:
+            del optimizers["lr_d"]  # the baseline has no D, so no learning rate for one
+        return {**super().config(), **optimizers, "generator": model_config(self.generator),
+                **({"objective": self.objective.name, "discriminator": model_config(self.discriminator)}
+                   if self.adversarial else {"discriminator": None})}
 
     # ---- what a subclass provides -------------------------------------------------------------------------
     def reconstruction_loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
