@@ -1,6 +1,8 @@
 """Every benchmark subcommand on a tiny budget (no test asserts a time)."""
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
@@ -86,7 +88,6 @@ def test_mnist_self_conditioned_tiny_run(tmp_path, shared_mnist_root, monkeypatc
 
 def test_mnist_defaults_to_all_three_models_and_clusters_apply_to_sdcgan_only(tmp_path):
     import argparse
-    from types import SimpleNamespace
 
     from gancourse.bench.mnist import add_arguments, build_trainer
 
@@ -105,7 +106,6 @@ def test_mnist_defaults_to_all_three_models_and_clusters_apply_to_sdcgan_only(tm
 
 
 def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
-    from types import SimpleNamespace
 
     from gancourse.bench.mnist import build_trainer, draw_samples
 
@@ -120,7 +120,6 @@ def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
 
 
 def test_mnist_r1_flag_reaches_the_gan_family():
-    from types import SimpleNamespace
 
     from gancourse.bench.mnist import build_trainer
 
@@ -197,7 +196,6 @@ def test_table_and_spread_helpers():
 
 
 def test_mnist_lr_d_flag_gives_d_its_own_learning_rate():
-    from types import SimpleNamespace
 
     from gancourse.bench.mnist import build_trainer
 
@@ -235,3 +233,41 @@ def test_infogan_refuses_impossible_settings(tmp_path, shared_mnist_root, monkey
     with pytest.raises(ValueError, match="q_invariance"):
         main(["infogan", "--q-invariance", "7", "--steps", "1", "--limit", "800", "--classifier-epochs", "1",
               "--classifier-cache", str(tmp_path / "cache"), "--no-progress"])
+
+
+def test_infogan_builds_notebook_06s_model_and_settings():
+    """The bench's InfoGAN is the one notebook 06's `train_infogan` builds: same networks, settings and callbacks."""
+    from notebook_code import notebook_function
+
+    from gancourse.bench.infogan import build_trainer
+    from gancourse.config import seeded
+    from gancourse.training import Evaluate, InfoGAN, WeightAverage
+    from gancourse.training.infogan import InfoGANDiscriminator, InfoGANGenerator
+
+    built = {}
+
+    class Built(Exception):
+        pass
+
+    def capture_trainer(family, callbacks, device):
+        built.update(family=family, callbacks=callbacks)
+        raise Built
+
+    # the notebook's globals, with no seeds to run (so the cell only defines) and a Trainer that stops at construction
+    namespace = dict(torch=torch, seeded=seeded, Evaluate=Evaluate, InfoGAN=InfoGAN, WeightAverage=WeightAverage,
+                     InfoGANGenerator=InfoGANGenerator, InfoGANDiscriminator=InfoGANDiscriminator,
+                     Trainer=capture_trainer, FAST=False, SEED=0, INFOGAN_STEPS=2000, INFOGAN_SEEDS=[],
+                     SAMPLES_PER_CLASS=10, Q_INVARIANCE=1.0, INFO_WIDTH=8, INFO_HIDDEN=32, device=torch.device("cpu"))
+    notebook_06 = Path(__file__).resolve().parent.parent / "notebooks" / "06_conditional_gans.ipynb"
+    train_infogan = notebook_function(notebook_06, "train_infogan", namespace)
+    with pytest.raises(Built):
+        train_infogan(3)
+    notebook = built["family"]
+    bench = build_trainer(SimpleNamespace(width=8, hidden=32), 3, 1.0, torch.device("cpu"))
+    assert bench.family.config() == notebook.config()
+    for ours, theirs in ((bench.family.generator, notebook.generator), (bench.family.discriminator, notebook.discriminator)):
+        assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()))
+    def decays(callbacks):
+        return [c.decay for c in callbacks if isinstance(c, WeightAverage)]
+
+    assert decays(built["callbacks"]) == decays(bench.callbacks) == [0.99]

@@ -133,9 +133,8 @@ class SemiSupervisedGAN(Family):
                                lr_d=lr_d, betas=betas)
 
     def config(self) -> dict:
-        return {**super().config(), "lr_g": self.lr_g, "lr_d": self.lr_d, "betas": self.betas,
-                "unsupervised_weight": self.unsupervised_weight, "generator": model_config(self.generator),
-                "discriminator": model_config(self.discriminator)}
+        return {**super().config(), **self.optimizer_config(), "unsupervised_weight": self.unsupervised_weight,
+                "generator": model_config(self.generator), "discriminator": model_config(self.discriminator)}
 
     # ---- the algorithm ------------------------------------------------------------------------------------
     def train_step(self, batches) -> dict[str, torch.Tensor]:
