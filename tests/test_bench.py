@@ -210,18 +210,25 @@ def test_mnist_lr_d_flag_gives_d_its_own_learning_rate():
 def test_infogan_tiny_run(tmp_path, shared_mnist_root, monkeypatch, capsys):
     monkeypatch.setenv("GANCOURSE_DATA", str(shared_mnist_root))
     out = tmp_path / "i.json"
-    main(["infogan", "--steps", "3", "--seeds", "0", "1", "--q-invariance", "0", "1", "--limit", "800", "--width", "4",
-          "--hidden", "16", "--samples-per-code", "20", "--classifier-epochs", "1", "--classifier-cache",
-          str(tmp_path / "cache"), "--no-progress", "--json", str(out)])
+    tiny = ["--limit", "800", "--width", "4", "--hidden", "16", "--samples-per-code", "20", "--classifier-epochs", "1",
+            "--classifier-cache", str(tmp_path / "cache"), "--no-progress"]
+    main(["infogan", "--steps", "3", "--seeds", "0", "1", "--q-invariance", "0", "1", "--score-at", "2", "1", *tiny,
+          "--json", str(out)])
     printed = capsys.readouterr().out
-    assert "code accuracy" in printed and "Q on held-out real digits" in printed
+    assert "code accuracy" in printed and "Q on held-out real digits" in printed and "after 1, 2, 3 steps" in printed
     payload = _read(out)
     assert payload["train_images"] == 480 and payload["heldout_images"] == 320
     assert [(r["q_invariance"], r["seed"]) for r in payload["runs"]] == [(0.0, 0), (0.0, 1), (1.0, 0), (1.0, 1)]
     for run in payload["runs"]:
         assert run["steps"] == 3 and 0.1 <= run["code_accuracy"] <= 1 and 0.1 <= run["q_real_accuracy"] <= 1
         assert 0 <= run["slant_correlation"] <= 1 and sorted(run["mapping"].values()) == list(range(10))
+        assert list(run["along"]) == ["1", "2"] and all(0.1 <= a["code_accuracy"] <= 1 for a in run["along"].values())
     assert [s["seeds"] for s in payload["summary"]] == [2, 2]
+    # scoring along the way leaves the run as it was: the same run without --score-at ends with the same scores
+    main(["infogan", "--steps", "3", "--seed", "1", "--q-invariance", "1", *tiny, "--json", str(out)])
+    (alone,) = _read(out)["runs"]
+    scored = payload["runs"][-1]
+    assert (alone["code_accuracy"], alone["q_real_accuracy"]) == (scored["code_accuracy"], scored["q_real_accuracy"])
 
 
 def test_infogan_refuses_impossible_settings(tmp_path, shared_mnist_root, monkeypatch):
@@ -230,6 +237,8 @@ def test_infogan_refuses_impossible_settings(tmp_path, shared_mnist_root, monkey
         main(["infogan", "--steps", "0", "--no-progress"])
     with pytest.raises(ValueError, match="twice"):
         main(["infogan", "--q-invariance", "0", "1", "0", "--no-progress"])
+    with pytest.raises(ValueError, match=r"--score-at takes steps between 1 and 9 .*\[10\]"):
+        main(["infogan", "--steps", "10", "--score-at", "10", "--no-progress"])
     with pytest.raises(ValueError, match="q_invariance"):
         main(["infogan", "--q-invariance", "7", "--steps", "1", "--limit", "800", "--classifier-epochs", "1",
               "--classifier-cache", str(tmp_path / "cache"), "--no-progress"])

@@ -21,13 +21,17 @@ def test_clean_drops_progress_bars_and_widget_state(tmp_path):
         nbformat.v4.new_output("stream", name="stdout", text="done\n"),
     ])
     cell.metadata["papermill"] = {"duration": 1.0}
-    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {"state": {}}, "papermill": {}})
+    slow = nbformat.v4.new_code_cell("train()\nplot()")
+    slow.metadata["papermill"] = {"duration": 12.5}
+    nb = nbformat.v4.new_notebook(cells=[cell, slow, nbformat.v4.new_markdown_cell("# text")],
+                                  metadata={"widgets": {"state": {}}, "papermill": {}})
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    tool.clean(path)
+    size, slowest = tool.clean(path)
+    assert size == path.stat().st_size and slowest == [(12.5, "train()"), (1.0, "fit()")]
     cleaned = nbformat.read(path, as_version=4)
     assert "widgets" not in cleaned.metadata and "papermill" not in cleaned.metadata
-    (out,) = cleaned.cells
+    out = cleaned.cells[0]
     assert out.execution_count == 1 and "papermill" not in out.metadata
     assert [o.output_type for o in out.outputs] == ["display_data", "stream"]
     assert out.outputs[0].data == {"text/plain": tool.WIDGET_NOTE}

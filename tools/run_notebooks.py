@@ -32,9 +32,17 @@ WIDGET_NOTE = "[interactive widget: run the notebook to use it]"
 CELL_TIMEOUT = 900  # seconds
 
 
-def clean(path: Path) -> int:
-    """Strip volatile metadata and widget state; returns the file size in bytes."""
+def slowest_cells(nb, count: int = 5) -> list[tuple[float, str]]:
+    """The ``count`` slowest code cells as (seconds, first line), from papermill's timing metadata."""
+    timed = [(cell.metadata.get("papermill", {}).get("duration") or 0.0, cell.source.strip().split("\n")[0][:60])
+             for cell in nb.cells if cell.cell_type == "code"]
+    return sorted(timed, reverse=True)[:count]
+
+
+def clean(path: Path) -> tuple[int, list[tuple[float, str]]]:
+    """Strip volatile metadata and widget state; returns the file size in bytes and the slowest cells."""
     nb = nbformat.read(path, as_version=4)
+    slowest = slowest_cells(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata.pop("papermill", None)
     count = 0
@@ -59,7 +67,7 @@ def clean(path: Path) -> int:
         if "outputs" in cell:
             cell.outputs = kept
     nbformat.write(nb, path)
-    return path.stat().st_size
+    return path.stat().st_size, slowest
 
 
 def main(selected: list[str], out: Path | None = None) -> None:
@@ -77,8 +85,10 @@ def main(selected: list[str], out: Path | None = None) -> None:
         # fail with papermill's timeout error instead of waiting forever.
         pm.execute_notebook(str(nb), str(target), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
                             execution_timeout=CELL_TIMEOUT)
-        size = clean(target)
-        print(f"{nb.name}: {time.perf_counter() - start:.1f} s, {size / 1e6:.2f} MB")
+        size, slowest = clean(target)
+        print(f"{nb.name}: {time.perf_counter() - start:.1f} s, {size / 1e6:.2f} MB; slowest cells:")
+        for seconds, first_line in slowest:
+            print(f"  {seconds:7.1f} s  {first_line}")
 
 
 if __name__ == "__main__":

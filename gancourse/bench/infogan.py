@@ -10,6 +10,9 @@ course's (Q reads the categorical code through small random warps).  Reported pe
   one-to-one code → digit assignment (the goal: ≥ 90 %; the InfoGAN paper: 95 %);
 - **Q on real digits**: Q's most likely code for each held-out real digit, scored the same way (the paper's measure);
 - the largest correlation (in absolute value) of a continuous code with the digits' slant and with their width.
+
+``--score-at`` also scores the first two at earlier steps of each run (scoring draws from generators of its own,
+so the run goes on exactly as without it): one run then shows what a shorter run would have reached.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_class
 from gancourse.config import get_device, seeded
 from gancourse.data import Batches, load_images
 from gancourse.training import InfoGAN, Trainer, WeightAverage
+from gancourse.training.callbacks import Callback
 from gancourse.training.infogan import InfoGANDiscriminator, InfoGANGenerator
 
 HOLDOUT = 0.4
@@ -58,6 +62,17 @@ def score(trainer: Trainer, read_digits, held, per_code: int, seed: int) -> dict
             "slant_correlation": correlation["slant"], "width_correlation": correlation["width"]}
 
 
+class ScoreAt(Callback):
+    """Calls ``score(trainer)`` after each of the listed steps and keeps the results by step."""
+
+    def __init__(self, steps, score):
+        self.steps, self.score, self.scores = set(steps), score, {}
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.step in self.steps:
+            self.scores[trainer.step] = self.score(trainer)
+
+
 def run(args) -> dict:
     from gancourse.bench import describe_machine, fmt_mean, machine_info, markdown_table
 
@@ -65,6 +80,10 @@ def run(args) -> dict:
         raise ValueError(f"--steps and --samples-per-code must be ≥ 1, got {args.steps} and {args.samples_per_code}")
     if len(set(args.q_invariance)) < len(args.q_invariance):
         raise ValueError(f"--q-invariance lists a value twice ({args.q_invariance}); for more runs of one value add --seeds")
+    score_at = sorted(set(args.score_at))
+    if any(not 0 < step < args.steps for step in score_at):
+        raise ValueError(f"--score-at takes steps between 1 and {args.steps - 1} (the last step is always scored), "
+                         f"got {args.score_at}")
     device = get_device(args.device)
     machine = machine_info(device)
     data = load_images("mnist", split="auto", limit=args.limit)
@@ -82,13 +101,17 @@ def run(args) -> dict:
     for q_invariance in args.q_invariance:
         for seed in args.seeds:
             trainer = build_trainer(args, seed, q_invariance, device)
+            along = ScoreAt(score_at, lambda t: score(t, read_digits, held, args.samples_per_code, seed=10_000 + seed))
+            trainer.callbacks.append(along)
             start = time.perf_counter()
             trainer.fit(Batches.from_data(train, 64, seed=seed, device=device), args.steps, progress=args.progress,
                         description=f"InfoGAN q_invariance {q_invariance:g} seed {seed}")
-            seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start  # includes the --score-at scoring
             row = {"q_invariance": q_invariance, "seed": seed, "steps": trainer.step, "seconds": seconds,
                    "ms_per_step": 1000 * seconds / trainer.step,
-                   **score(trainer, read_digits, held, args.samples_per_code, seed=10_000 + seed)}
+                   **score(trainer, read_digits, held, args.samples_per_code, seed=10_000 + seed),
+                   "along": {step: {"code_accuracy": s["code_accuracy"], "q_real_accuracy": s["q_real_accuracy"]}
+                             for step, s in along.scores.items()}}
             runs.append(row)
             print(f"  q_invariance {q_invariance:g} seed {seed}: code accuracy {row['code_accuracy']:.1%}, "
                   f"Q on real digits {row['q_real_accuracy']:.1%} ({seconds:.0f} s)", flush=True)
@@ -101,6 +124,21 @@ def run(args) -> dict:
         [[f"{r['q_invariance']:g}", r["seed"], f"{100 * r['code_accuracy']:.1f} %", f"{100 * r['q_real_accuracy']:.1f} %",
           f"{r['slant_correlation']:.2f}", f"{r['width_correlation']:.2f}", f"{r['ms_per_step']:.1f}"] for r in runs],
         align="lrrrrrr"))
+    if score_at:
+        steps = [*score_at, args.steps]
+        print(f"\nCode accuracy on samples (Q on held-out real digits) after {', '.join(f'{s:,}' for s in steps)} steps:\n")
+        def cells(points):
+            return [f"{100 * np.mean([p['code_accuracy'] for p in at]):.1f} % "
+                    f"({100 * np.mean([p['q_real_accuracy'] for p in at]):.1f} %)" for at in zip(*points)]
+
+        rows = []
+        for q_invariance in args.q_invariance:
+            points = [[*r["along"].values(), r] for r in runs if r["q_invariance"] == q_invariance]
+            seeds = [r["seed"] for r in runs if r["q_invariance"] == q_invariance]
+            rows += [[f"{q_invariance:g}", seed, *cells([p])] for seed, p in zip(seeds, points)]
+            if len(points) > 1:
+                rows.append([f"{q_invariance:g}", "mean", *cells(points)])
+        print(markdown_table(["Q's warps", "seed", *(f"{s:,}" for s in steps)], rows, align="lr" + "r" * len(steps)))
     summary = []
     for q_invariance in args.q_invariance:
         rows = [r for r in runs if r["q_invariance"] == q_invariance]
@@ -122,7 +160,7 @@ def run(args) -> dict:
     return {"benchmark": "infogan", "machine": machine, "steps": args.steps, "dataset_split": data.split,
             "train_images": len(train), "heldout_images": len(held), "classifier_accuracy": judge_accuracy,
             "settings": {"width": args.width, "hidden": args.hidden, "samples_per_code": args.samples_per_code,
-                         "q_invariance": list(args.q_invariance)},
+                         "q_invariance": list(args.q_invariance), "score_at": score_at},
             "goal_accuracy": GOAL_ACCURACY, "runs": runs, "summary": summary,
             "load_average_end": machine_info(device)["load_average"]}
 
@@ -130,7 +168,9 @@ def run(args) -> dict:
 def add_arguments(parser) -> None:
     from gancourse.bench import add_classifier_arguments
 
-    parser.add_argument("--steps", type=int, default=2100, help="training steps per run (default 2100: notebook 06's)")
+    parser.add_argument("--steps", type=int, default=1800, help="training steps per run (default 1800: notebook 06's)")
+    parser.add_argument("--score-at", type=int, nargs="+", default=[], metavar="STEP",
+                        help="also score each run after these steps (the end is always scored)")
     parser.add_argument("--q-invariance", type=float, nargs="+", default=[0.0, 1.0],
                         help="strength of Q's random warps, one set of runs per value (default: 0, the paper, and 1)")
     parser.add_argument("--width", type=int, default=32, help="convolution channels (default 32, notebook 06's)")
