@@ -106,7 +106,6 @@ def test_mnist_defaults_to_all_three_models_and_clusters_apply_to_sdcgan_only(tm
 
 
 def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
-
     from gancourse.bench.mnist import build_trainer, draw_samples
 
     args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, ema_decay=0.99)
@@ -120,7 +119,6 @@ def test_mnist_conditional_samples_ask_for_every_digit_equally_often():
 
 
 def test_mnist_r1_flag_reaches_the_gan_family():
-
     from gancourse.bench.mnist import build_trainer
 
     args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, ema_decay=0.99, r1_weight=1.0, r1_every=4)
@@ -196,7 +194,6 @@ def test_table_and_spread_helpers():
 
 
 def test_mnist_lr_d_flag_gives_d_its_own_learning_rate():
-
     from gancourse.bench.mnist import build_trainer
 
     args = SimpleNamespace(latent_dim=8, width=4, lr=2e-4, lr_d=8e-4, ema_decay=0.99, r1_weight=0.0, r1_every=4)
@@ -276,6 +273,7 @@ def test_infogan_builds_notebook_06s_model_and_settings():
     assert bench.family.config() == notebook.config()
     for ours, theirs in ((bench.family.generator, notebook.generator), (bench.family.discriminator, notebook.discriminator)):
         assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()))
+
     def decays(callbacks):
         return [c.decay for c in callbacks if isinstance(c, WeightAverage)]
 

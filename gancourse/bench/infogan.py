@@ -73,6 +73,22 @@ class ScoreAt(Callback):
             self.scores[trainer.step] = self.score(trainer)
 
 
+def along_rows(runs: list[dict], q_values) -> list[list]:
+    """Table rows of the scores along each run (``--score-at`` steps, then the end), and their mean per warp strength."""
+    def cells(runs_of_one_kind):
+        points = [[*r["along"].values(), r] for r in runs_of_one_kind]
+        return [f"{100 * np.mean([p['code_accuracy'] for p in at]):.1f} % "
+                f"({100 * np.mean([p['q_real_accuracy'] for p in at]):.1f} %)" for at in zip(*points)]
+
+    rows = []
+    for q_invariance in q_values:
+        kind = [r for r in runs if r["q_invariance"] == q_invariance]
+        rows += [[f"{q_invariance:g}", r["seed"], *cells([r])] for r in kind]
+        if len(kind) > 1:
+            rows.append([f"{q_invariance:g}", "mean", *cells(kind)])
+    return rows
+
+
 def run(args) -> dict:
     from gancourse.bench import describe_machine, fmt_mean, machine_info, markdown_table
 
@@ -127,18 +143,8 @@ def run(args) -> dict:
     if score_at:
         steps = [*score_at, args.steps]
         print(f"\nCode accuracy on samples (Q on held-out real digits) after {', '.join(f'{s:,}' for s in steps)} steps:\n")
-        def cells(points):
-            return [f"{100 * np.mean([p['code_accuracy'] for p in at]):.1f} % "
-                    f"({100 * np.mean([p['q_real_accuracy'] for p in at]):.1f} %)" for at in zip(*points)]
-
-        rows = []
-        for q_invariance in args.q_invariance:
-            points = [[*r["along"].values(), r] for r in runs if r["q_invariance"] == q_invariance]
-            seeds = [r["seed"] for r in runs if r["q_invariance"] == q_invariance]
-            rows += [[f"{q_invariance:g}", seed, *cells([p])] for seed, p in zip(seeds, points)]
-            if len(points) > 1:
-                rows.append([f"{q_invariance:g}", "mean", *cells(points)])
-        print(markdown_table(["Q's warps", "seed", *(f"{s:,}" for s in steps)], rows, align="lr" + "r" * len(steps)))
+        print(markdown_table(["Q's warps", "seed", *(f"{s:,}" for s in steps)], along_rows(runs, args.q_invariance),
+                             align="lr" + "r" * len(steps)))
     summary = []
     for q_invariance in args.q_invariance:
         rows = [r for r in runs if r["q_invariance"] == q_invariance]
