@@ -175,15 +175,42 @@ def test_notebooks_bench_runs_copies_and_reports_failures(tmp_path):
     before = {p.name: p.read_bytes() for p in src.iterdir()}
     out = tmp_path / "nb.json"
     main(["notebooks", "--dir", str(src), "--fast-only", "--only", "01", "02", "--seed", "3", "--no-progress",
-          "--keep", str(tmp_path / "executed"), "--json", str(out)])
+          "--no-yardstick", "--keep", str(tmp_path / "executed"), "--json", str(out)])
     payload = _read(out)
     runs = {r["notebook"]: r for r in payload["runs"]}
+    assert all(r["yardstick_ms"] is None for r in runs.values())
     assert set(runs) == {"01_ok.ipynb", "02_broken.ipynb"} and payload["modes"] == ["fast"]
     assert runs["01_ok.ipynb"]["ok"] and runs["01_ok.ipynb"]["seconds"] > 0
     assert not runs["02_broken.ipynb"]["ok"] and "boom" in runs["02_broken.ipynb"]["error"]
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before  # the sources are never overwritten
     executed = nbformat.read(runs["01_ok.ipynb"]["output"], as_version=4)
     assert "3" in "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+
+
+def test_notebooks_bench_measures_the_machine_before_each_run(tmp_path, monkeypatch, capsys):
+    import gancourse.bench
+
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _notebook(src / "01_ok.ipynb", "print(1)")
+    monkeypatch.setattr(gancourse.bench, "yardstick", lambda: 12.5)
+    out = tmp_path / "nb.json"
+    main(["notebooks", "--dir", str(src), "--fast-only", "--no-progress", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert "01_ok.ipynb [fast]" in printed and "(yardstick 12 ms a step)" in printed
+    assert "| fast (s) | yardstick (ms) |" in printed.replace("  ", " ").replace("  ", " ")
+    (run,) = _read(out)["runs"]
+    assert run["yardstick_ms"] == 12.5
+
+
+def test_yardstick_times_dcgan_steps_and_restores_torch_state():
+    from gancourse.bench import yardstick
+
+    threads, state = torch.get_num_threads(), torch.random.get_rng_state()
+    assert 0 < yardstick(steps=4, threads=1) < 10_000
+    assert torch.get_num_threads() == threads and torch.equal(torch.random.get_rng_state(), state)
+    with pytest.raises(ValueError, match="steps ≥ 4"):
+        yardstick(steps=2)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------

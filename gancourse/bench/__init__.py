@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["machine_info", "describe_machine", "add_classifier_arguments", "mean_spread", "markdown_table", "write_json",
-           "fmt_mean"]
+__all__ = ["machine_info", "describe_machine", "yardstick", "add_classifier_arguments", "mean_spread", "markdown_table",
+           "write_json", "fmt_mean"]
 
 
 def _cpu_model() -> str:
@@ -59,6 +59,38 @@ def describe_machine(machine: dict) -> str:
     """The sentence every table ends with: what :func:`machine_info` measured the numbers on."""
     return (f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, torch {machine['torch']} "
             f"({machine['torch_threads']} threads), device {machine['device']}, load average {machine['load_average']}.")
+
+
+def yardstick(steps: int = 40, threads: int = 2) -> float:
+    """The machine's speed now: milliseconds per training step of the course DCGAN (notebook 05's networks, batches
+    of 64 random 28×28 images) on ``threads`` CPU threads, the median of four runs of ``steps // 4`` steps.
+
+    Shared cloud machines slow down and speed up from hour to hour (up to 2× seen here, with identical results), so a
+    wall time is read beside this number.  Torch's thread count and global random state are restored afterwards.
+    """
+    from gancourse.config import seeded
+    from gancourse.data import Batches
+    from gancourse.models import DCGANDiscriminator, DCGANGenerator
+    from gancourse.training import GANTrainer
+
+    if steps < 4 or threads < 1:
+        raise ValueError(f"the yardstick needs steps ≥ 4 and threads ≥ 1, got {steps} and {threads}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with seeded(0):
+            trainer = GANTrainer(DCGANGenerator(64), DCGANDiscriminator(), seed=0, device="cpu")
+            images = torch.rand(640, 1, 28, 28) * 2 - 1
+        batches = iter(Batches(images, None, 64, seed=0))
+        trainer.fit(batches, 3, progress=False)  # warm-up: the first steps allocate
+        times = []
+        for _ in range(4):
+            start = time.perf_counter()
+            trainer.fit(batches, steps // 4, progress=False)
+            times.append(1000 * (time.perf_counter() - start) / (steps // 4))
+        return float(np.median(times))
+    finally:
+        torch.set_num_threads(previous)
 
 
 def add_classifier_arguments(parser) -> None:

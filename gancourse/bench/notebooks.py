@@ -4,10 +4,14 @@ Every ``notebooks/NN_*.ipynb`` is executed by papermill into a temporary folder 
 notebooks are never overwritten), with the notebook folder as working directory and ``MPLBACKEND=agg``.
 FAST runs inject ``FAST=True`` (and set ``GANCOURSE_FAST=1``); default runs inject nothing (and set
 ``GANCOURSE_FAST=0``).  Goals (COURSE.md §7): FAST ≤ 45 s each and ≤ 6 min for all; default ≤ 10 min each.
+
+Before each run the machine's speed is measured (:func:`gancourse.bench.yardstick`, ms per step of the course DCGAN,
+about 6 s; ``--no-yardstick`` skips it): this machine's speed moves from hour to hour, so read each time beside it.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
@@ -56,7 +60,7 @@ def execute(notebook: Path, out_dir: Path, mode: str, *, seed: int | None = None
 
 
 def run(args) -> dict:
-    from gancourse.bench import describe_machine, machine_info, markdown_table
+    from gancourse.bench import describe_machine, machine_info, markdown_table, yardstick
 
     folder = Path(args.dir) if args.dir else ROOT / "notebooks"
     notebooks = numbered_notebooks(folder, args.only)  # a number that names no notebook is an error
@@ -70,11 +74,15 @@ def run(args) -> dict:
     for seed in args.seeds:
         for mode in modes:
             for nb in notebooks:
+                speed = yardstick() if args.yardstick else None
                 res = execute(nb, out_dir, mode, seed=seed, device=args.device, kernel=args.kernel,
                               progress=args.progress, timeout=args.timeout)
+                res["yardstick_ms"] = speed
                 runs.append(res)
                 status = "ok" if res["ok"] else f"FAILED ({res['error']})"
-                print(f"  {nb.name} [{mode}{'' if seed is None else f', SEED={seed}'}]: {res['seconds']:.1f} s, {status}", flush=True)
+                measured = "" if speed is None else f" (yardstick {speed:.0f} ms a step)"
+                print(f"  {nb.name} [{mode}{'' if seed is None else f', SEED={seed}'}]: {res['seconds']:.1f} s{measured}, "
+                      f"{status}", flush=True)
 
     print(f"\n### notebooks — wall time per notebook (papermill, cwd = {folder.name}/, MPLBACKEND=agg)\n")
     rows = []
@@ -85,16 +93,22 @@ def run(args) -> dict:
                 r = next(r for r in runs if r["notebook"] == nb.name and r["mode"] == mode and r["seed"] == seed)
                 mark = "" if r["within_goal"] else (" ✗" if r["ok"] else " (error)")
                 cells.append(f"{r['seconds']:.1f}{mark}")
+                if args.yardstick:
+                    cells.append(f"{r['yardstick_ms']:.0f}")
             rows.append(cells)
-    headers = ["notebook"] + ([] if args.seeds == [None] else ["seed"]) + [f"{m} (s)" for m in modes]
+    headers = ["notebook"] + ([] if args.seeds == [None] else ["seed"]) + [
+        heading for m in modes for heading in ([f"{m} (s)", "yardstick (ms)"] if args.yardstick else [f"{m} (s)"])]
     totals = {m: sum(r["seconds"] for r in runs if r["mode"] == m) for m in modes}
     if notebooks:
-        rows.append(["**total**"] + ([""] if args.seeds != [None] else []) + [f"{totals[m]:.1f}" for m in modes])
+        rows.append(["**total**"] + ([""] if args.seeds != [None] else []) +
+                    [cell for m in modes for cell in ([f"{totals[m]:.1f}", ""] if args.yardstick else [f"{totals[m]:.1f}"])])
         print(markdown_table(headers, rows))
     failed = [f"{r['notebook']} [{r['mode']}]" for r in runs if not r["ok"]]
+    speed_note = ("Yardstick: the machine's speed just before each run, ms per step of the course DCGAN on two threads "
+                  "(gancourse.bench.yardstick; lower = faster). " if args.yardstick else "")
     print(f"\nGoals: FAST ≤ {GOAL_FAST_EACH:.0f} s each and ≤ {GOAL_FAST_ALL / 60:.0f} min for all; default ≤ "
           f"{GOAL_DEFAULT_EACH / 60:.0f} min each (✗ = over its goal). Failed: {', '.join(failed) or 'none'}. "
-          f"Executed copies in {out_dir}. " + describe_machine(machine))
+          f"{speed_note}Executed copies in {out_dir}. " + describe_machine(machine))
     return {"benchmark": "notebooks", "machine": machine, "folder": str(folder), "modes": modes, "runs": runs,
             "totals_seconds": totals, "failed": failed, "output_dir": str(out_dir),
             "goals": {"fast_each": GOAL_FAST_EACH, "fast_all": GOAL_FAST_ALL, "default_each": GOAL_DEFAULT_EACH},
@@ -111,3 +125,5 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keep", metavar="DIR", help="write the executed copies here instead of a temporary folder")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    parser.add_argument("--yardstick", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure the machine's speed before each run (about 6 s; default: on)")
