@@ -137,14 +137,13 @@ def run_method(name: str, seed: int, budgets: list[int] | tuple[int, ...], *, pr
     samples: dict[int, np.ndarray] = {}
 
     def evaluate(t: Trainer) -> dict[str, float]:
-        if t.step in steps:
-            budget = steps[t.step]
-            samples[budget] = t.sample(N_SAMPLES, seed=seed + 10_000).numpy().astype(np.float32)
-            scores[budget] = _score(samples[budget])
+        budget = steps[t.step]
+        samples[budget] = t.sample(N_SAMPLES, seed=seed + 10_000).numpy().astype(np.float32)
+        scores[budget] = _score(samples[budget])
         return {}
 
     stream = toy.ToyStream.from_2d("grid", batch_size=BASE.batch_size, seed=seed)
-    trainer.fit(stream, max(steps), callbacks=[Evaluate(evaluate, every=1)], progress=progress,
+    trainer.fit(stream, max(steps), callbacks=[Evaluate(evaluate, at=steps)], progress=progress,
                 description=f"grid · {name} · seed {seed}")
     return Result(name, seed, scores, samples, time.perf_counter() - start)
 

@@ -239,6 +239,19 @@ def test_each_value_keeps_its_step_so_rare_metrics_line_up_with_the_losses():
     assert history.steps["loss_d"] == history["step"]
 
 
+def test_evaluate_at_listed_steps_and_refuses_unclear_schedules():
+    trainer = GANTrainer(*_toy_pair(), device="cpu")
+    history = trainer.fit(_stream(), 9, callbacks=[Evaluate(lambda t: {"probe": t.step * 1.0}, at=[7, 2, 2])],
+                          progress=False)
+    assert history.series("probe")[0].tolist() == [2, 7]
+    with pytest.raises(ValueError, match="either every=N or at="):
+        Evaluate(lambda t: {}, every=3, at=[2])
+    with pytest.raises(ValueError, match="either every=N or at="):
+        Evaluate(lambda t: {})
+    with pytest.raises(ValueError, match="≥ 1"):
+        Evaluate(lambda t: {}, at=[0, 4])
+
+
 def test_history_roundtrip_and_truncate():
     h = History()
     h.log(1, step=1, loss_d=0.5)

@@ -26,8 +26,7 @@ from gancourse import codes
 from gancourse.classifier import ClassifierConfig, accuracy, load_or_train_classifier, predict
 from gancourse.config import get_device, seeded
 from gancourse.data import Batches, load_images
-from gancourse.training import InfoGAN, Trainer, WeightAverage
-from gancourse.training.callbacks import Callback
+from gancourse.training import Evaluate, InfoGAN, Trainer, WeightAverage
 from gancourse.training.infogan import InfoGANDiscriminator, InfoGANGenerator
 
 HOLDOUT = 0.4
@@ -60,17 +59,6 @@ def score(trainer: Trainer, read_digits, held, per_code: int, seed: int) -> dict
                              for which in range(CONTINUOUS)) for name, value in attributes.items()}
     return {"code_accuracy": on_samples.accuracy, "mapping": on_samples.mapping, "q_real_accuracy": on_real.accuracy,
             "slant_correlation": correlation["slant"], "width_correlation": correlation["width"]}
-
-
-class ScoreAt(Callback):
-    """Calls ``score(trainer)`` after each of the listed steps and keeps the results by step."""
-
-    def __init__(self, steps, score):
-        self.steps, self.score, self.scores = set(steps), score, {}
-
-    def on_step_end(self, trainer) -> None:
-        if trainer.step in self.steps:
-            self.scores[trainer.step] = self.score(trainer)
 
 
 def along_rows(runs: list[dict], q_values) -> list[list]:
@@ -117,17 +105,23 @@ def run(args) -> dict:
     for q_invariance in args.q_invariance:
         for seed in args.seeds:
             trainer = build_trainer(args, seed, q_invariance, device)
-            along = ScoreAt(score_at, lambda t: score(t, read_digits, held, args.samples_per_code, seed=10_000 + seed))
-            trainer.callbacks.append(along)
+
+            def scores_along(t, seed=seed):
+                scores = score(t, read_digits, held, args.samples_per_code, seed=10_000 + seed)
+                return {"code_accuracy": scores["code_accuracy"], "q_real_accuracy": scores["q_real_accuracy"]}
+
+            scoring = [Evaluate(scores_along, at=score_at)] if score_at else []
             start = time.perf_counter()
-            trainer.fit(Batches.from_data(train, 64, seed=seed, device=device), args.steps, progress=args.progress,
-                        description=f"InfoGAN q_invariance {q_invariance:g} seed {seed}")
+            history = trainer.fit(Batches.from_data(train, 64, seed=seed, device=device), args.steps, callbacks=scoring,
+                                  progress=args.progress, description=f"InfoGAN q_invariance {q_invariance:g} seed {seed}")
             seconds = time.perf_counter() - start  # includes the --score-at scoring
+            along = {step: {"code_accuracy": code, "q_real_accuracy": real} for step, code, real in
+                     zip(history.steps["code_accuracy"], history["code_accuracy"], history["q_real_accuracy"])
+                     } if score_at else {}
             row = {"q_invariance": q_invariance, "seed": seed, "steps": trainer.step, "seconds": seconds,
                    "ms_per_step": 1000 * seconds / trainer.step,
                    **score(trainer, read_digits, held, args.samples_per_code, seed=10_000 + seed),
-                   "along": {step: {"code_accuracy": s["code_accuracy"], "q_real_accuracy": s["q_real_accuracy"]}
-                             for step, s in along.scores.items()}}
+                   "along": along}
             runs.append(row)
             print(f"  q_invariance {q_invariance:g} seed {seed}: code accuracy {row['code_accuracy']:.1%}, "
                   f"Q on real digits {row['q_real_accuracy']:.1%} ({seconds:.0f} s)", flush=True)

@@ -85,6 +85,10 @@ def run(args) -> dict:
                       f"{status}", flush=True)
 
     print(f"\n### notebooks — wall time per notebook (papermill, cwd = {folder.name}/, MPLBACKEND=agg)\n")
+    def with_speed(cell: str, speed: str) -> list[str]:
+        """A mode's cells: its time, and beside it the yardstick when one was measured."""
+        return [cell, speed] if args.yardstick else [cell]
+
     rows = []
     for nb in notebooks:
         for seed in args.seeds:
@@ -92,16 +96,14 @@ def run(args) -> dict:
             for mode in modes:
                 r = next(r for r in runs if r["notebook"] == nb.name and r["mode"] == mode and r["seed"] == seed)
                 mark = "" if r["within_goal"] else (" ✗" if r["ok"] else " (error)")
-                cells.append(f"{r['seconds']:.1f}{mark}")
-                if args.yardstick:
-                    cells.append(f"{r['yardstick_ms']:.0f}")
+                cells += with_speed(f"{r['seconds']:.1f}{mark}", f"{r['yardstick_ms'] or 0:.0f}")
             rows.append(cells)
-    headers = ["notebook"] + ([] if args.seeds == [None] else ["seed"]) + [
-        heading for m in modes for heading in ([f"{m} (s)", "yardstick (ms)"] if args.yardstick else [f"{m} (s)"])]
+    headers = (["notebook"] + ([] if args.seeds == [None] else ["seed"])
+               + [cell for m in modes for cell in with_speed(f"{m} (s)", "yardstick (ms)")])
     totals = {m: sum(r["seconds"] for r in runs if r["mode"] == m) for m in modes}
     if notebooks:
-        rows.append(["**total**"] + ([""] if args.seeds != [None] else []) +
-                    [cell for m in modes for cell in ([f"{totals[m]:.1f}", ""] if args.yardstick else [f"{totals[m]:.1f}"])])
+        rows.append(["**total**"] + ([""] if args.seeds != [None] else [])
+                    + [cell for m in modes for cell in with_speed(f"{totals[m]:.1f}", "")])
         print(markdown_table(headers, rows))
     failed = [f"{r['notebook']} [{r['mode']}]" for r in runs if not r["ok"]]
     speed_note = ("Yardstick: the machine's speed just before each run, ms per step of the course DCGAN on two threads "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -141,15 +141,21 @@ class Snapshots(Callback):
 
 
 class Evaluate(Callback):
-    """Every ``every`` steps, ``metrics(trainer)`` → {name: number}, logged with the step (e.g. an FID)."""
+    """Every ``every`` steps, or after each step listed in ``at``, ``metrics(trainer)`` → {name: number}, logged with
+    the step (e.g. an FID)."""
 
-    def __init__(self, metrics: Callable[..., dict[str, float]], every: int):
-        if every < 1:
+    def __init__(self, metrics: Callable[..., dict[str, float]], every: int | None = None, *, at: Iterable[int] = ()):
+        at = frozenset(at)
+        if (every is None) == (not at):
+            raise ValueError("give Evaluate either every=N or at=[steps, …], not both")
+        if every is not None and every < 1:
             raise ValueError(f"every must be ≥ 1, got {every}")
-        self.metrics, self.every = metrics, every
+        if any(step < 1 for step in at):
+            raise ValueError(f"the steps of at= must be ≥ 1, got {sorted(at)}")
+        self.metrics, self.every, self.at = metrics, every, at
 
     def on_step_end(self, trainer) -> None:
-        if trainer.step % self.every == 0:
+        if (trainer.step % self.every == 0) if self.every else (trainer.step in self.at):
             trainer.history.log(trainer.step, **self.metrics(trainer))
 
 
