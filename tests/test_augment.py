@@ -1,4 +1,4 @@
-"""gancourse.augment.random_affine: per-image warps from the caller's generator, differentiable, background kept."""
+"""gancourse.augment: per-image warps and stroke-width changes from the caller's generator, differentiable, background kept."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gancourse.augment import random_affine
+from gancourse.augment import random_affine, random_stroke_width, random_warp
 
 
 def _digit_like(n=8):
@@ -76,3 +76,43 @@ def test_strength_scales_every_limit():
     assert torch.allclose(scaled, explicit, atol=1e-6)
     with pytest.raises(ValueError, match="strength"):
         random_affine(images, torch.Generator(), strength=-1)
+
+
+def _ink(x):  # how many pixels are brighter than mid-grey
+    return int((x > 0).sum())
+
+
+def test_stroke_width_thickens_or_thins_each_digit_within_one_pixel():
+    images = _digit_like(64)
+    changed = random_stroke_width(images, torch.Generator().manual_seed(0), pixels=1)
+    assert changed.min() >= -1 and changed.max() <= 1                    # no new extremes: a blend of grey morphology
+    thicker = F.max_pool2d(images, 3, stride=1, padding=1)
+    thinner = -F.max_pool2d(-images, 3, stride=1, padding=1)
+    assert (changed <= thicker + 1e-6).all() and (changed >= thinner - 1e-6).all()  # never beyond one whole pixel
+    ink = [_ink(x) for x in changed]
+    bar = _ink(images[0])
+    assert min(ink) < bar < max(ink)                                      # some pens thinner, some thicker
+    assert torch.equal(random_stroke_width(images, torch.Generator().manual_seed(0), pixels=0), images)
+
+
+def test_stroke_width_takes_whole_pixel_steps_beyond_one():
+    images = _digit_like(64)
+    changed = random_stroke_width(images, torch.Generator().manual_seed(1), pixels=2)
+    once = F.max_pool2d(images, 3, stride=1, padding=1)
+    twice = F.max_pool2d(once, 3, stride=1, padding=1)
+    assert (changed <= twice + 1e-6).all()
+    assert max(_ink(x) for x in changed) > _ink(once[0])                 # some strokes grew by more than one pixel
+
+
+def test_random_warp_is_the_affine_warp_then_the_pen_and_gradients_flow():
+    images = _digit_like(8).requires_grad_(True)
+    warped = random_warp(images, torch.Generator().manual_seed(4), strength=0.5)
+    generator = torch.Generator().manual_seed(4)
+    expected = random_stroke_width(random_affine(images, generator, strength=0.5), generator, pixels=0.5)
+    assert torch.equal(warped, expected)
+    warped.sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="pixels"):
+        random_stroke_width(images, torch.Generator(), pixels=-1)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        random_stroke_width(torch.zeros(28, 28), torch.Generator())

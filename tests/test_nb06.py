@@ -277,8 +277,9 @@ def test_q_invariance_reads_the_categorical_code_from_warped_fakes_only():
     score, q = family.read_fakes(fake)
     plain_score, plain_q = family.discriminator(fake)
     family.rng.set_state(state)
-    from gancourse.augment import random_affine
-    warped = random_affine(fake, family.rng, rotation=20, shear=0.3, scale=0.2, shift=0.1)
+    from gancourse.augment import random_affine, random_stroke_width
+    warped = random_stroke_width(random_affine(fake, family.rng, rotation=20, shear=0.3, scale=0.2, shift=0.1),
+                                 family.rng, pixels=1)
     _, warped_q = family.discriminator(warped)
     assert torch.allclose(score, plain_score) and torch.allclose(q[:, 10:], plain_q[:, 10:])
     assert torch.allclose(q[:, :10], warped_q[:, :10]) and not torch.allclose(q[:, :10], plain_q[:, :10])

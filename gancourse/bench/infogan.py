@@ -4,7 +4,7 @@ Data and judge as in notebook 06: ``load_images("mnist", split="auto")`` with 40
 classifier trains on the other 60 %, which InfoGAN trains on without labels.  Each run is notebook 06's InfoGAN
 (the paper's MNIST networks narrowed to ``--hidden`` units and ``--width`` channels, the paper's settings with a
 fused Adam, a weight average of G) for ``--steps`` steps, once per ``--q-invariance`` value and seed: 0 is the paper's InfoGAN, 1 the
-course's (Q reads the categorical code through small random warps).  Reported per run:
+course's (Q reads the categorical code through small random warps and stroke-width changes).  Reported per run:
 
 - **code accuracy**: ``--samples-per-code`` samples per code value, read by the classifier, scored by the best
   one-to-one code → digit assignment (the goal: ≥ 90 %; the InfoGAN paper: 95 %);
@@ -157,7 +157,7 @@ def run(args) -> dict:
           f"{100 * s['lowest_code_accuracy']:.1f} %", f"{100 * s['mean_q_real_accuracy']:.1f} %",
           "met" if s["goal_met"] else "not met"] for s in summary], align="lrrrrl"))
     print(f"\nQ's warps: 0 = the InfoGAN paper's Q; 1 = Q reads the categorical code through random rotations up to ±20°, "
-          f"shears, ±20 % scalings and small shifts. The judge: a classifier with {judge_accuracy:.1%} "
+          f"shears, ±20 % scalings, small shifts and strokes up to a pixel thicker or thinner. The judge: a classifier with {judge_accuracy:.1%} "
           f"held-out accuracy. " + describe_machine(machine))
     return {"benchmark": "infogan", "machine": machine, "steps": args.steps, "dataset_split": data.split,
             "train_images": len(train), "heldout_images": len(held), "classifier_accuracy": judge_accuracy,

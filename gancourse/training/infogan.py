@@ -8,9 +8,10 @@ L_I raises a lower bound of the mutual information I(c; G(z, c)), so each code m
 sample.  The loop is the GAN's (k D steps, one G step): only the two steps differ.
 
 ``q_invariance`` > 0 (the course's addition, not the paper's) makes Q read the categorical code from the fakes
-randomly warped — tilted, sheared, scaled and shifted a little (:func:`gancourse.augment.random_affine`, scaled by
-``q_invariance``) — in both steps.  G can then keep the code readable only in what survives such warps: on digits,
-the digit itself rather than its slant or width, which the continuous codes are left to take.  The continuous codes
+randomly warped — tilted, sheared, scaled, shifted and drawn with a thicker or thinner pen, a little
+(:func:`gancourse.augment.random_warp`, scaled by ``q_invariance``) — in both steps.  G can then keep the code
+readable only in what survives such warps: on digits, the digit itself rather than its slant, width or stroke
+thickness, which the continuous codes are left to take.  The continuous codes
 are still read from the fakes as drawn.
 
 By default (as in the paper's code) Q's loss also trains the body Q shares with D, in the D step;
@@ -28,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse.augment import random_affine
+from gancourse.augment import random_warp
 from gancourse.models import RecordsConfig, dcgan_init_
 from gancourse.training.family import frozen
 from gancourse.training.gan import GAN
@@ -120,7 +121,8 @@ class InfoGAN(GAN):
                              f"got {categories}, {continuous}, {info_weight}, {continuous_weight}")
         if not (isinstance(q_invariance, (int, float)) and 0 <= q_invariance < 5):
             raise ValueError(f"q_invariance scales the random warps Q reads the categorical code through: a number in "
-                             f"[0, 5) (0: none, as in the paper; 1: up to ±20° rotation), got {q_invariance!r}")
+                             f"[0, 5) (0: none, as in the paper; 1: up to ±20° rotation and a pen a pixel thicker or thinner), "
+                             f"got {q_invariance!r}")
         self.noise_dim = self.latent_dim - categories - continuous
         if self.noise_dim < 1:
             raise ValueError(f"the generator's latent_dim ({self.latent_dim}) must exceed the {categories + continuous} "
@@ -187,12 +189,12 @@ class InfoGAN(GAN):
 
     def read_fakes(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """D's score and Q's reading of the fakes.  With ``q_invariance`` > 0 the categorical logits come from the
-        fakes randomly warped, one warp per image (so Q must read the code through tilts, shears, scalings and
-        shifts, and G can hide it in none of them), and the continuous codes from the fakes as drawn."""
+        fakes randomly warped, one warp per image (so Q must read the code through tilts, shears, scalings, shifts
+        and stroke-width changes, and G can hide it in none of them), and the continuous codes from the fakes as drawn."""
         score, q = self.discriminator(fake)
         if not self.q_invariance:
             return score, q
-        _, q_warped = self.discriminator(random_affine(fake, self.rng, strength=self.q_invariance))
+        _, q_warped = self.discriminator(random_warp(fake, self.rng, strength=self.q_invariance))
         return score, torch.cat([q_warped[:, :self.categories], q[:, self.categories:]], dim=1)
 
     def information_loss(self, q: torch.Tensor, codes: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
