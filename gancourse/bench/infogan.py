@@ -157,8 +157,8 @@ def run(args) -> dict:
           f"{100 * s['lowest_code_accuracy']:.1f} %", f"{100 * s['mean_q_real_accuracy']:.1f} %",
           "met" if s["goal_met"] else "not met"] for s in summary], align="lrrrrl"))
     print(f"\nQ's warps: 0 = the InfoGAN paper's Q; 1 = Q reads the categorical code through random rotations up to ±20°, "
-          f"shears, ±20 % scalings, small shifts and strokes up to a pixel thicker or thinner. The judge: a classifier with {judge_accuracy:.1%} "
-          f"held-out accuracy. " + describe_machine(machine))
+          f"shears, ±20 % scalings, small shifts and strokes up to a pixel thicker or thinner. The judge: a classifier "
+          f"with {judge_accuracy:.1%} held-out accuracy. " + describe_machine(machine))
     return {"benchmark": "infogan", "machine": machine, "steps": args.steps, "dataset_split": data.split,
             "train_images": len(train), "heldout_images": len(held), "classifier_accuracy": judge_accuracy,
             "settings": {"width": args.width, "hidden": args.hidden, "samples_per_code": args.samples_per_code,

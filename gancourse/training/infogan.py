@@ -121,8 +121,8 @@ class InfoGAN(GAN):
                              f"got {categories}, {continuous}, {info_weight}, {continuous_weight}")
         if not (isinstance(q_invariance, (int, float)) and 0 <= q_invariance < 5):
             raise ValueError(f"q_invariance scales the random warps Q reads the categorical code through: a number in "
-                             f"[0, 5) (0: none, as in the paper; 1: up to ±20° rotation and a pen a pixel thicker or thinner), "
-                             f"got {q_invariance!r}")
+                             f"[0, 5) (0: none, as in the paper; 1: up to ±20° rotation and a pen a pixel thicker or "
+                             f"thinner), got {q_invariance!r}")
         self.noise_dim = self.latent_dim - categories - continuous
         if self.noise_dim < 1:
             raise ValueError(f"the generator's latent_dim ({self.latent_dim}) must exceed the {categories + continuous} "
