@@ -272,3 +272,18 @@ def test_learning_objectives_runtime_and_takeaways(notebook):
 def test_citation_parser_reads_every_form():
     text = "see [@a; @b, p. 3] and [@c] and :cite:`d, e` but not an e-mail x@y.org"
     assert _cited(text) == {"a", "b", "c", "d", "e"}
+
+
+def test_fast_lengths_are_clamped_again_after_papermill_injection(notebook):
+    """`papermill -p FAST True` sets FAST after the parameters cell has computed the lengths, so a setup cell
+    shortens them again with ``min(NAME, fast_value)``.  The two copies must agree, name for name."""
+    path, nb = notebook
+    parameters = nb.cells[course.parameters_cell(nb.cells)].source
+    fast_values = dict(re.findall(r"^(\w+) = ([\w.]+) if FAST else ", parameters, re.M))
+    clamp_cells = [c.source for c in nb.cells if c.cell_type == "code" and re.search(r"^if FAST:", c.source, re.M)]
+    if not fast_values:
+        assert not clamp_cells, f"{path.name}: re-clamps lengths but its parameters cell has no FAST values"
+        return
+    assert len(clamp_cells) == 1, f"{path.name}: expected one `if FAST:` block after the parameters cell"
+    clamped = dict(re.findall(r"min\((\w+), ([\w.]+)\)", clamp_cells[0]))
+    assert clamped == fast_values, f"{path.name}: parameters {fast_values} but re-clamped {clamped}"
