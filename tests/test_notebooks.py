@@ -1,5 +1,6 @@
 """Structure of every notebook (execution is done by nbval on FAST copies; see `make test`)."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -274,16 +275,31 @@ def test_citation_parser_reads_every_form():
     assert _cited(text) == {"a", "b", "c", "d", "e"}
 
 
-def test_fast_lengths_are_clamped_again_after_papermill_injection(notebook):
-    """`papermill -p FAST True` sets FAST after the parameters cell has computed the lengths, so a setup cell
-    shortens them again with ``min(NAME, fast_value)``.  The two copies must agree, name for name."""
+def test_fast_lengths_are_written_once_after_the_parameters_cell(notebook):
+    """The parameters cell holds the default run's lengths; FAST's are written once, in one `if FAST:` block of a later
+    cell.  A length computed from FAST inside the parameters cell would miss `papermill -p FAST True` (papermill
+    injects its values after that cell), and a second copy of it could disagree with the first.  Each length the block
+    shortens is a parameter, and numbers are shortened with ``min`` so that a length set lower stays lower."""
     path, nb = notebook
-    parameters = nb.cells[course.parameters_cell(nb.cells)].source
-    fast_values = dict(re.findall(r"^(\w+) = ([\w.]+) if FAST else ", parameters, re.M))
-    clamp_cells = [c.source for c in nb.cells if c.cell_type == "code" and re.search(r"^if FAST:", c.source, re.M)]
-    if not fast_values:
-        assert not clamp_cells, f"{path.name}: re-clamps lengths but its parameters cell has no FAST values"
-        return
-    assert len(clamp_cells) == 1, f"{path.name}: expected one `if FAST:` block after the parameters cell"
-    clamped = dict(re.findall(r"min\((\w+), ([\w.]+)\)", clamp_cells[0]))
-    assert clamped == fast_values, f"{path.name}: parameters {fast_values} but re-clamped {clamped}"
+    index = course.parameters_cell(nb.cells)
+    parameters = nb.cells[index].source
+    assert "if FAST else" not in parameters, f"{path.name}: the parameters cell computes a length from FAST"
+    names = set(re.findall(r"^(\w+) = ", parameters, re.M))
+    blocks = [(number, node) for number, cell in enumerate(nb.cells) if cell.cell_type == "code" and number > index
+              and "if FAST:" in cell.source
+              for node in ast.parse(cell.source).body
+              if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "FAST"]
+    assert len(blocks) == 1, f"{path.name}: expected one `if FAST:` block after the parameters cell, found {len(blocks)}"
+    shortened = {}
+    for statement in blocks[0][1].body:
+        assert isinstance(statement, ast.Assign), f"{path.name}: the `if FAST:` block should only assign lengths"
+        (target,) = statement.targets
+        pairs = (zip(target.elts, statement.value.elts) if isinstance(target, ast.Tuple) else [(target, statement.value)])
+        shortened.update((name.id, value) for name, value in pairs)
+    assert shortened and set(shortened) <= names, f"{path.name}: FAST shortens {set(shortened) - names}, not parameters"
+    for name, value in shortened.items():
+        if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "min":
+            assert isinstance(value.args[0], ast.Name) and value.args[0].id == name, (path.name, name)
+        else:  # a tuple of seeds or budgets, cut from the parameter itself (e.g. SEEDS[:2])
+            assert not isinstance(value, ast.Call), f"{path.name}: shorten {name} with min(), or cut the tuple itself"
+            assert name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}, f"{path.name}: {name}"
