@@ -303,3 +303,14 @@ def test_fast_lengths_are_written_once_after_the_parameters_cell(notebook):
         else:  # a tuple of seeds or budgets, cut from the parameter itself (e.g. SEEDS[:2])
             assert not isinstance(value, ast.Call), f"{path.name}: shorten {name} with min(), or cut the tuple itself"
             assert name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}, f"{path.name}: {name}"
+
+
+def test_papermill_reads_every_parameter(notebook):
+    """`papermill --help-notebook` and papermill's parameter checks see every name of the parameters cell, with its
+    default run's value (papermill skips a line holding a second `=`, e.g. in its comment)."""
+    import papermill
+
+    path, nb = notebook
+    parameters = nb.cells[course.parameters_cell(nb.cells)].source
+    names = re.findall(r"^(\w+) = ", parameters, re.M)
+    assert sorted(papermill.inspect_notebook(str(path))) == sorted(names), path.name
